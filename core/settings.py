@@ -1,0 +1,79 @@
+"""The one typed settings object, read from the environment (and an optional `.env`).
+
+Every setting is documented in the README's "Configuration" table; keep the two in step.
+Settings are built by `get_settings()` at start-up, never at import time, so tests and
+commands can construct their own `Settings(...)`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    env: Literal["dev", "prod", "test"] = "dev"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = DEFAULT_DATA_DIR
+
+    # Empty means "the embedded SQLite file under data_dir".
+    database_url: str = ""
+    broadcast_url: str = "memory://"
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    # Load the demo catalog on start when the catalog is empty (default: in dev only).
+    seed_on_start: bool | None = None
+    # Apply migrations on start (default: in dev only; run `shop migrate` as a release step
+    # in production so that several workers never race to migrate).
+    migrate_on_start: bool | None = None
+
+    max_page_size: int = Field(default=100, ge=1, le=1000)
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_postgres_scheme(cls, value: str) -> str:
+        # Tortoise speaks asyncpg under `postgres://`; accept the common aliases too.
+        for alias in ("postgresql://", "postgresql+asyncpg://", "asyncpg://"):
+            if value.startswith(alias):
+                return "postgres://" + value[len(alias) :]
+        return value
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env != "prod"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{(self.data_dir / 'shopgraph.sqlite3').as_posix()}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.resolved_database_url.startswith("postgres://")
+
+    @property
+    def should_seed_on_start(self) -> bool:
+        return self.is_dev if self.seed_on_start is None else self.seed_on_start
+
+    @property
+    def should_migrate_on_start(self) -> bool:
+        return self.is_dev if self.migrate_on_start is None else self.migrate_on_start
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
