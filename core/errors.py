@@ -1,0 +1,77 @@
+"""Domain errors: the one vocabulary of expected failures, free of GraphQL.
+
+Services raise `DomainError` (or a subclass) with a stable `ErrorCode`. The GraphQL layer
+turns them into either a payload's `userErrors` (mutations) or a GraphQL error whose
+`extensions.code` is the code (queries). Anything else is a bug and is masked.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    # Request-level (GraphQL errors)
+    BAD_REQUEST = "BAD_REQUEST"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_CURSOR = "INVALID_CURSOR"
+    PAGE_SIZE_EXCEEDED = "PAGE_SIZE_EXCEEDED"
+    RATE_LIMITED = "RATE_LIMITED"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # Business rules (mostly payload userErrors)
+    INVALID_INPUT = "INVALID_INPUT"
+    PRODUCT_NOT_FOUND = "PRODUCT_NOT_FOUND"
+    PRODUCT_INACTIVE = "PRODUCT_INACTIVE"
+    INVALID_QUANTITY = "INVALID_QUANTITY"
+    INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    CART_EMPTY = "CART_EMPTY"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    AR_NOT_SUPPORTED = "AR_NOT_SUPPORTED"
+    SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
+    UNKNOWN_EVENT = "UNKNOWN_EVENT"
+
+
+class DomainError(Exception):
+    """An expected failure with a stable code, a human message and optionally the input field."""
+
+    def __init__(self, code: ErrorCode, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    @property
+    def extensions(self) -> dict[str, str]:
+        # graphql-core copies `extensions` of the original error onto the GraphQL error.
+        return {"code": self.code.value}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code}, {self.message!r}, field={self.field!r})"
+
+
+class InvalidInput(DomainError):
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(ErrorCode.BAD_USER_INPUT, message, field=field)
+
+
+class NotFound(DomainError):
+    def __init__(self, message: str = "Not found", *, field: str | None = None) -> None:
+        super().__init__(ErrorCode.NOT_FOUND, message, field=field)
+
+
+class Unauthenticated(DomainError):
+    def __init__(self, message: str = "Sign in required") -> None:
+        super().__init__(ErrorCode.UNAUTHENTICATED, message)
+
+
+class Forbidden(DomainError):
+    def __init__(self, message: str = "Not allowed") -> None:
+        super().__init__(ErrorCode.FORBIDDEN, message)
