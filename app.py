@@ -1,1 +1,65 @@
-"""ASGI entry point."""
+"""The ASGI application: Starlette routes around the Strawberry GraphQL view.
+
+`create_app(settings)` builds an app for the given settings (tests build their own);
+`app` is the instance uvicorn serves, configured from the environment at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route, WebSocketRoute
+
+from core import db
+from core.settings import Settings, get_settings
+from schema import build_schema
+from services import seed
+from web import health, media
+from web.graphql_view import GraphQLView
+from web.request_id import RequestIdMiddleware
+
+logger = logging.getLogger("shopgraph")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    view = GraphQLView(build_schema(settings), settings=settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.should_migrate_on_start:
+            await db.apply_migrations(settings)
+        await db.init_db(settings)
+        try:
+            if settings.should_seed_on_start:
+                created = await seed.seed_demo(currency=settings.currency)
+                if created:
+                    logger.info("loaded the demo catalog: %d products", created)
+            yield
+        finally:
+            await db.close_db()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
+            Route("/healthz", health.healthz),
+            Route("/readyz", health.readyz),
+            Route("/media/products/{slug}.svg", media.product_image),
+        ],
+        middleware=[Middleware(RequestIdMiddleware)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app
+
+
+def __getattr__(name: str) -> Starlette:
+    # `uvicorn app:app` builds the app lazily, so importing this module has no side effects.
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

@@ -1,0 +1,34 @@
+"""The GraphQL schema: types, root fields and the extensions that guard them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ValidationCache
+from strawberry.schema.config import StrawberryConfig
+
+from core.settings import Settings
+from schema.errors import ErrorPolicy, SafeParserCache
+from schema.query import Query
+
+
+class ShopSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        # Strawberry logs every error with a traceback. Expected errors (bad input, missing
+        # rows) are not server problems; unexpected ones are logged by `ErrorPolicy`.
+        return None
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    expose_details = settings.is_dev if settings is not None else True
+    return ShopSchema(
+        query=Query,
+        extensions=[
+            lambda: SafeParserCache(maxsize=1024),
+            lambda: ValidationCache(maxsize=1024),
+            lambda: ErrorPolicy(expose_details=expose_details),
+        ],
+        config=StrawberryConfig(relay_max_results=100),
+    )

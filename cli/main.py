@@ -1,0 +1,136 @@
+"""`shop`: the project's console command (serve, migrate, seed, export-schema, ...)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from core.settings import get_settings
+
+SCHEMA_FILE = Path("schema.graphql")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        reload=args.reload,
+        log_level=settings.log_level.lower(),
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from core.db import apply_migrations
+
+    asyncio.run(apply_migrations(get_settings()))
+    print("migrations applied")
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from core.db import database
+    from services import seed
+
+    async def run() -> int:
+        settings = get_settings()
+        async with database(settings):
+            if args.reset:
+                await seed.reset_database(truncate=True)
+            return await seed.seed_demo(
+                products=args.products, seed=args.seed, currency=settings.currency
+            )
+
+    created = asyncio.run(run())
+    if created:
+        print(f"seeded {created} products")
+    else:
+        print("the catalog already has products; nothing seeded (use --reset to start over)")
+    return 0
+
+
+def _makemigrations(args: argparse.Namespace) -> int:
+    from tortoise.cli.cli import main as tortoise_main
+
+    argv = ["tortoise", "-c", "core.db.TORTOISE_ORM", "makemigrations", "shop"]
+    if args.name:
+        argv += ["--name", args.name]
+    if args.empty:
+        argv.append("--empty")
+    sys.argv = argv
+    tortoise_main()
+    return 0
+
+
+def schema_sdl() -> str:
+    from schema import build_schema
+
+    return build_schema().as_str() + "\n"
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    sdl = schema_sdl()
+    target = Path(args.output)
+    if args.check:
+        if not target.exists() or target.read_text() != sdl:
+            print(f"{target} is stale: run `shop export-schema`", file=sys.stderr)
+            return 1
+        print(f"{target} is up to date")
+        return 0
+    target.write_text(sdl)
+    print(f"wrote {target}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shop", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="Serve the API with uvicorn.")
+    serve.add_argument("--host", help="Bind address (default: HOST or 127.0.0.1).")
+    serve.add_argument("--port", type=int, help="Port (default: PORT or 8000).")
+    serve.add_argument("--workers", type=int, default=1, help="Worker processes.")
+    serve.add_argument("--reload", action="store_true", help="Reload on code changes (dev).")
+    serve.set_defaults(func=_serve)
+
+    migrate = sub.add_parser("migrate", help="Apply database migrations.")
+    migrate.set_defaults(func=_migrate)
+
+    makemigrations = sub.add_parser(
+        "makemigrations", help="Write a migration for model changes (Tortoise autodetector)."
+    )
+    makemigrations.add_argument("--name", help="Migration name suffix.")
+    makemigrations.add_argument("--empty", action="store_true", help="An empty migration.")
+    makemigrations.set_defaults(func=_makemigrations)
+
+    seed = sub.add_parser("seed", help="Load the deterministic demo catalog and demo users.")
+    seed.add_argument("--products", type=int, default=500, help="Catalog size (default 500).")
+    seed.add_argument("--seed", type=int, default=42, help="Random seed (default 42).")
+    seed.add_argument("--reset", action="store_true", help="Delete all rows first.")
+    seed.set_defaults(func=_seed)
+
+    export = sub.add_parser("export-schema", help="Write the GraphQL SDL to schema.graphql.")
+    export.add_argument("--output", default=str(SCHEMA_FILE))
+    export.add_argument("--check", action="store_true", help="Fail if the file is stale.")
+    export.set_defaults(func=_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

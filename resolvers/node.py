@@ -1,0 +1,23 @@
+"""The Relay `node(id:)` entry point: one place that maps global ids to types.
+
+A hand-written resolver instead of `strawberry.relay.node()`: that field mutates itself when a
+schema is built, so a second schema (tests build one per configuration) cannot be built.
+"""
+
+from __future__ import annotations
+
+from strawberry import relay
+
+from schema.context import Info
+from schema.types.product import ProductType
+from schema.types.user import UserType
+
+NODE_TYPES: dict[str, type[relay.Node]] = {"Product": ProductType, "User": UserType}
+
+
+async def node(info: Info, id: relay.GlobalID) -> relay.Node | None:
+    node_type = NODE_TYPES.get(id.type_name)
+    if node_type is None:
+        return None
+    (found,) = await node_type.resolve_nodes(info=info, node_ids=[id.node_id])
+    return found

@@ -1,0 +1,98 @@
+"""Error policy: every GraphQL error carries `extensions.code`; unexpected ones are masked.
+
+Expected failures (`DomainError`, GraphQL syntax/validation/coercion errors) reach the client
+as they are. Anything else is a bug: it is logged with its traceback and the client gets a
+generic message with code INTERNAL_SERVER_ERROR and the request id to quote, never a stack
+trace. In dev the exception's type and message are appended to help the developer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import MaskErrors, ParserCache
+
+from core.errors import DomainError, ErrorCode
+
+logger = logging.getLogger("shopgraph.errors")
+
+
+def _is_expected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is None or isinstance(original, (DomainError, GraphQLError))
+
+
+def _code_for(error: GraphQLError) -> str:
+    if isinstance(error, GraphQLSyntaxError):
+        return ErrorCode.GRAPHQL_PARSE_FAILED
+    if isinstance(error.original_error, DomainError):
+        return error.original_error.code
+    if error.message.startswith("Variable '$") or "got invalid value" in error.message:
+        return ErrorCode.BAD_USER_INPUT
+    if error.path is None:
+        return ErrorCode.GRAPHQL_VALIDATION_FAILED
+    return ErrorCode.BAD_USER_INPUT
+
+
+class ErrorPolicy(MaskErrors):
+    """Strawberry's MaskErrors, taught which errors are expected and to keep a code on each."""
+
+    def __init__(self, *, expose_details: bool) -> None:
+        super().__init__(should_mask_error=lambda e: not _is_expected(e))
+        self.expose_details = expose_details
+
+    def _request_id(self) -> str | None:
+        context = self.execution_context.context
+        return getattr(context, "request_id", None)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        request_id = self._request_id()
+        logger.error(
+            "unexpected error in %s",
+            ".".join(str(p) for p in error.path or ()) or "operation",
+            exc_info=(type(original), original, original.__traceback__) if original else None,
+            extra={"request_id": request_id},
+        )
+        message = "Internal server error"
+        if self.expose_details and original is not None:
+            message = f"{message}: {type(original).__name__}: {original}"
+        return GraphQLError(
+            message=message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
+        )
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return ensure_error_codes(super()._process_errors(errors))
+
+
+def ensure_error_codes(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """Give every error an `extensions.code` (idempotent)."""
+    for error in errors:
+        if not (error.extensions or {}).get("code"):
+            error.extensions = {**(error.extensions or {}), "code": str(_code_for(error))}
+    return errors
+
+
+class SafeParserCache(ParserCache):
+    """Strawberry's ParserCache, except that a syntax error is left to Strawberry's own parse.
+
+    Raised from the cache hook, a syntax error skips the operation hooks (and with them the
+    error policy); leaving the document unset makes Strawberry parse again inside its own
+    error handling, which reports it like any other request error.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield

@@ -1,0 +1,41 @@
+"""Root Query: composed from one class per domain."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from resolvers import catalog, node, users
+from schema.types.product import ProductConnection, ProductFacets, ProductType
+from schema.types.user import UserType
+
+
+@strawberry.type
+class CatalogQuery:
+    products: ProductConnection = strawberry.field(
+        resolver=catalog.products,
+        description=(
+            "Browse and search the catalog. Keyset-paginated (`first`/`after` forwards, "
+            "`last`/`before` backwards); at most 100 per page."
+        ),
+    )
+    product: ProductType | None = strawberry.field(
+        resolver=catalog.product, description="A product by id, also when withdrawn."
+    )
+    facets: ProductFacets = strawberry.field(
+        resolver=catalog.facets, description="Category and brand counts and price range."
+    )
+
+
+@strawberry.type
+class UserQuery:
+    me: UserType | None = strawberry.field(
+        resolver=users.me, description="The signed-in user; null when anonymous."
+    )
+
+
+@strawberry.type
+class Query(CatalogQuery, UserQuery):
+    node: relay.Node | None = strawberry.field(
+        resolver=node.node, description="Fetch any object by its global id."
+    )

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from models import User
+from schema.context import Info
+
+
+@strawberry.type(name="User", description="A shopper or admin account (synced from Clerk).")
+class UserType(relay.Node):
+    id: relay.NodeID[int]
+    email: str | None
+    name: str
+    avatar_url: str | None
+    preferences: JSON = strawberry.field(description="Shopper preferences (a JSON object).")
+    is_admin: bool
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, user: User) -> UserType:
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            avatar_url=user.avatar_url,
+            preferences=user.preferences,
+            is_admin=user.is_admin,
+            created_at=user.created_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[UserType | None]:
+        viewer = info.context.viewer
+        ids = [int(i) if i.isdigit() else None for i in node_ids]
+        # Another user's account looks exactly like a missing one.
+        wanted = [i for i in ids if i is not None and viewer.owns(i)]
+        users = await info.context.loaders.user_by_id.load_many(wanted)
+        found = {u.id: cls.from_model(u) for u in users if u is not None and u.deleted_at is None}
+        return [found.get(i) if i is not None else None for i in ids]

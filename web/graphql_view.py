@@ -1,0 +1,116 @@
+"""The GraphQL endpoint: Strawberry's ASGI view with GraphQL-over-HTTP status codes, typed
+context and JSON errors (with `extensions.code`) for malformed requests."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+
+from core.errors import ErrorCode
+from core.settings import Settings
+from schema.context import Context
+from schema.errors import ensure_error_codes
+from services.auth import ANONYMOUS, Viewer
+from web.request_id import request_id_of
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+Authenticate = Callable[[Request | WebSocket], Awaitable[Viewer]]
+
+
+async def anonymous(_request: Request | WebSocket) -> Viewer:
+    return ANONYMOUS
+
+
+def error_body(message: str, code: ErrorCode | str) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": str(code)}}]}
+
+
+def _wants_graphql_response_json(request: Request) -> bool:
+    return GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
+
+
+def _is_request_error(response: GraphQLHTTPResponse) -> bool:
+    """Parse, validation and variable errors: the operation never ran (no `path`)."""
+    errors = response.get("errors") or []
+    return (
+        response.get("data") is None
+        and bool(errors)
+        and all("path" not in e or e["path"] is None for e in errors)
+    )
+
+
+class GraphQLView(GraphQL):
+    def __init__(
+        self, schema: Any, *, settings: Settings, authenticate: Authenticate = anonymous, **kw: Any
+    ) -> None:
+        super().__init__(schema, **kw)
+        self.settings = settings
+        self.authenticate = authenticate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            response = self._http_error(exc)
+        await response(scope, receive, send)
+
+    @staticmethod
+    def _http_error(exc: HTTPException) -> Response:
+        status, reason = exc.status_code, exc.reason
+        if reason == "Unsupported content type":
+            status, reason = 415, "Unsupported content type: send application/json"
+        if isinstance(exc.__cause__, InvalidOperationTypeError):
+            # GraphQL over HTTP: a mutation over GET is 405 Method Not Allowed.
+            status = 405
+        headers = {"Allow": "GET, POST"} if status == 405 else None
+        return JSONResponse(error_body(reason, ErrorCode.BAD_REQUEST), status, headers=headers)
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        return Context(
+            request=request,
+            response=response,
+            settings=self.settings,
+            request_id=request_id_of(request.scope),
+            viewer=await self.authenticate(request),
+        )
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        if result.errors:
+            ensure_error_codes(result.errors)
+        response = await super().process_result(request, result)
+        if _is_request_error(response):
+            # The spec's request errors carry no `data` entry at all.
+            response.pop("data", None)
+        return response
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        request = getattr(sub_response, "_request", None)
+        if request is not None and _wants_graphql_response_json(request):
+            response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
+            if isinstance(response_data, dict) and "data" not in response_data:
+                response.status_code = 400
+        return response
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response._request = request  # type: ignore[attr-defined]
+        return sub_response
