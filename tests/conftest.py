@@ -1,8 +1,17 @@
 from __future__ import annotations
 
-import pytest
+from collections.abc import AsyncIterator
+from pathlib import Path
 
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+
+from core.settings import Settings
 from tests.support.services import POSTGRES_URL, REDIS_URL, need
+
+BACKENDS = ("sqlite", "postgres")
 
 
 @pytest.fixture(scope="session")
@@ -13,3 +22,54 @@ def redis_url() -> str:
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     return need(POSTGRES_URL, "PostgreSQL")
+
+
+async def _fresh_postgres(url: str) -> None:
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session", params=BACKENDS)
+async def settings(request, tmp_path_factory) -> Settings:
+    """Settings for one database backend; every API test runs once per backend."""
+    data_dir: Path = tmp_path_factory.mktemp(f"data-{request.param}")
+    database_url = ""
+    if request.param == "postgres":
+        database_url = need(POSTGRES_URL, "PostgreSQL")
+        await _fresh_postgres(database_url)
+    return Settings(
+        env="test",
+        data_dir=data_dir,
+        database_url=database_url,
+        broadcast_url="memory://",
+        seed_on_start=False,
+        migrate_on_start=True,
+    )
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def app(settings: Settings) -> AsyncIterator:
+    from app import create_app
+
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def db(app) -> AsyncIterator[None]:
+    """An empty database for each test."""
+    from services.seed import reset_database
+
+    await reset_database()
+    yield
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(app, db) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
