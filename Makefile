@@ -1,0 +1,56 @@
+# The one place to find project tasks. `make run` and `make test` set everything up.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-fast lint format schema migrations seed bench ci clean
+
+help: ## List the tasks
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(BIN)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+install: $(BIN)/.synced ## Create .venv from the lockfile
+
+run: install ## Serve the API on http://$${HOST:-127.0.0.1}:$${PORT:-8000} (SQLite + demo data by default)
+	$(BIN)/shop serve
+
+test: install ## Run the test suite (SQLite always; PostgreSQL and Redis when reachable)
+	$(BIN)/python -m pytest
+
+lint: install ## ruff, the schema contract and the Dockerfile lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/shop export-schema --check
+	$(BIN)/hadolint Dockerfile
+
+format: install ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schema: install ## Regenerate schema.graphql from the code
+	$(BIN)/shop export-schema
+
+migrations: install ## Write a migration for model changes
+	$(BIN)/shop makemigrations
+
+seed: install ## Load the demo catalog into the configured database
+	$(BIN)/shop seed
+
+bench: install ## Run the benchmarks (needs PostgreSQL; see bench/README.md)
+	$(BIN)/python -m bench.catalog
+
+ci: ## What CI runs (.ci/run)
+	.ci/run
+
+clean: ## Remove the environments and local data
+	rm -rf $(VENV) .tools data .pytest_cache .ruff_cache
