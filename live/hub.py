@@ -106,6 +106,11 @@ class EventHub:
         return cls(create_backend(url, **redis_options), queue_size=queue_size)
 
     @property
+    def backend(self) -> BroadcastBackend:
+        """The transport this hub publishes to and receives from."""
+        return self._backend
+
+    @property
     def connected(self) -> bool:
         """Whether events can currently flow: for readiness probes (`/readyz`)."""
         return self._listener is not None and getattr(self._backend, "connected", True)
