@@ -12,6 +12,12 @@ class PublishError(Exception):
     """
 
     def __init__(self, channel: str, reason: BaseException) -> None:
-        super().__init__(f"could not publish to live channel {channel!r}: {reason!r}")
+        super().__init__(f"could not publish to live channel {channel!r}: {describe_error(reason)}")
         self.channel = channel
         self.reason = reason
+
+
+def describe_error(exc: BaseException) -> str:
+    """`Type: message` for logs; redis-py's own repr() hides the message."""
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

@@ -31,7 +31,7 @@ from core.metrics import (
     channel_family,
 )
 from live.codec import decode_payload, encode_payload
-from live.errors import PublishError
+from live.errors import PublishError, describe_error
 from live.events import LiveEvent
 from live.redis_backend import RedisPubSubBackend
 from live.subscription import Subscription
@@ -181,7 +181,7 @@ class EventHub:
             await self._backend.publish(channel, message)
         except PublishError as exc:
             LIVE_PUBLISH_FAILURES.labels(family).inc()
-            log.warning("live event on %s lost: %r", channel, exc.reason)
+            log.warning("live event on %s lost: %s", channel, describe_error(exc.reason))
             return False
         LIVE_EVENTS_PUBLISHED.labels(family).inc()
         return True

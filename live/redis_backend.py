@@ -40,7 +40,7 @@ from core.metrics import (
     LIVE_EVENTS_DROPPED,
     channel_family,
 )
-from live.errors import PublishError
+from live.errors import PublishError, describe_error
 
 log = logging.getLogger(__name__)
 
@@ -316,7 +316,7 @@ class RedisPubSubBackend(BroadcastBackend):
         else:
             LIVE_BUS_RECONNECTS.inc()
             log.info(
-                "live event bus reconnected to Redis at %s after %.1fs; %d channels re-subscribed",
+                "live event bus reconnected to Redis at %s after %.2fs; %d channels re-subscribed",
                 self._location,
                 now - lost_at,
                 channels,
@@ -343,19 +343,23 @@ class RedisPubSubBackend(BroadcastBackend):
         # One line per change of state; the retries of an outage go to debug.
         if was_up:
             log.warning(
-                "live event bus lost Redis at %s (%r); events are lost until it is back, "
+                "live event bus lost Redis at %s (%s); events are lost until it is back, "
                 "reconnecting",
                 self._location,
-                exc,
+                describe_error(exc),
             )
         elif first_failure:
             log.warning(
-                "live event bus cannot reach Redis at %s (%r); retrying in the background",
+                "live event bus cannot reach Redis at %s (%s); retrying in the background",
                 self._location,
-                exc,
+                describe_error(exc),
             )
         else:
-            log.debug("live event bus: Redis at %s still unreachable (%r)", self._location, exc)
+            log.debug(
+                "live event bus: Redis at %s still unreachable (%s)",
+                self._location,
+                describe_error(exc),
+            )
 
     def _backoff(self, failures: int) -> float:
         ceiling = min(
