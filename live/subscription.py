@@ -73,6 +73,9 @@ class Subscription:
         await self._hub._detach(self)
 
     def __aiter__(self) -> Subscription:
+        if self._entry is None:
+            # `async for event in hub.subscribe(...)` would wait forever: never attached.
+            raise RuntimeError("enter the subscription with `async with` before iterating it")
         return self
 
     async def __anext__(self) -> LiveEvent:

@@ -66,6 +66,13 @@ async def test_the_hub_must_be_connected() -> None:
     assert not hub.connected
 
 
+async def test_iterating_without_entering_is_refused() -> None:
+    async with EventHub.from_url("memory://") as hub:
+        with pytest.raises(RuntimeError, match="async with"):
+            async for _ in hub.subscribe(new_channel()):
+                pass
+
+
 def test_bus_urls() -> None:
     assert isinstance(create_backend("memory://"), MemoryBackend)
     with pytest.raises(ValueError, match="unsupported"):
