@@ -30,9 +30,9 @@ from typing import Any
 from broadcaster import BroadcastBackend, Event
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection, Connection, parse_url
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
-from redis.retry import Retry
 
 from core.metrics import (
     LIVE_BUS_CONNECTIONS_UP,

@@ -77,9 +77,11 @@ def free_port() -> int:
 class RedisServer:
     """A throwaway `redis-server` on a fixed port, to stop, restart and pause at will."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *, password: str | None = None) -> None:
         self.port = port
-        self.url = f"redis://127.0.0.1:{port}/0"
+        self.password = password
+        credentials = f":{password}@" if password else ""
+        self.url = f"redis://{credentials}127.0.0.1:{port}/0"
         self._process: subprocess.Popen[bytes] | None = None
 
     @staticmethod
@@ -98,6 +100,7 @@ class RedisServer:
                 "",
                 "--appendonly",
                 "no",
+                *(["--requirepass", self.password] if self.password else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -107,7 +110,8 @@ class RedisServer:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as conn:
                     conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
+                    # A password-protected server answers -NOAUTH: it is up all the same.
+                    if conn.recv(16).startswith((b"+PONG", b"-NOAUTH")):
                         return
             except OSError:
                 pass
