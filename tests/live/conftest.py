@@ -9,12 +9,11 @@ from tests.live.support import RedisServer, assert_no_new_tasks, free_port, live
 from tests.support.services import services_required
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 def bus_url(request: pytest.FixtureRequest) -> str:
     """Every hub test runs on both transports; the Redis run skips without Redis."""
     if request.param == "memory":
         return "memory://"
-    request.applymarker(pytest.mark.redis)
     return request.getfixturevalue("redis_url")
 
 
