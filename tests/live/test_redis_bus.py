@@ -9,7 +9,7 @@ from broadcaster import Broadcast
 from redis.asyncio.connection import SSLConnection
 
 from live import EventHub, RedisPubSubBackend
-from tests.live.support import assert_no_new_tasks, live_tasks, new_channel
+from tests.live.support import assert_no_new_tasks, live_tasks, metric, new_channel, wait_until
 
 pytestmark = pytest.mark.redis
 
@@ -54,6 +54,31 @@ async def test_connected_reflects_the_subscriber_connection(redis_url: str) -> N
     finally:
         await backend.disconnect()
     assert not backend.connected
+
+
+async def test_a_backlog_the_hub_cannot_read_keeps_only_the_newest_events(
+    redis_url: str,
+) -> None:
+    channel = new_channel("backlog")
+
+    def dropped() -> float:
+        return metric("shopgraph_live_events_dropped_total", family="backlog", reason="backlog")
+
+    dropped_before = dropped()
+    backend = RedisPubSubBackend(redis_url, backlog_size=5)
+    await backend.connect()
+    try:
+        await backend.subscribe(channel)
+        for n in range(20):
+            await backend.publish(channel, str(n))
+        # Nobody calls next_published() meanwhile; wait until all 20 have been read.
+        await wait_until(
+            lambda: dropped() == dropped_before + 15, 2, "15 events were dropped from the backlog"
+        )
+        newest = [(await backend.next_published()).message for _ in range(5)]
+        assert newest == ["15", "16", "17", "18", "19"]
+    finally:
+        await backend.disconnect()
 
 
 def test_rediss_urls_use_tls() -> None:

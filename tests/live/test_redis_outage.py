@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import pytest
@@ -43,8 +44,9 @@ async def next_event(subscription, timeout: float = 2.0):
 
 
 async def test_publish_fails_fast_in_an_outage_and_the_subscriber_recovers(
-    private_redis: RedisServer,
+    private_redis: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="live")
     baseline = live_tasks()
     channel = new_channel("outage")
     hub = EventHub(fast_backend(private_redis.url))
@@ -82,6 +84,14 @@ async def test_publish_fails_fast_in_an_outage_and_the_subscriber_recovers(
     finally:
         await hub.disconnect()
     await assert_no_new_tasks(baseline)
+
+    # next_published() never raised (the hub's listener would have logged an error), and the
+    # outage is told in one line per change of state, not once per retry.
+    records = [(r.levelname, r.getMessage()) for r in caplog.records if r.name.startswith("live")]
+    assert not [message for level, message in records if level in ("ERROR", "CRITICAL")]
+    lost = [message for _, message in records if "lost Redis" in message]
+    back = [message for _, message in records if "reconnected" in message]
+    assert len(lost) == 1 and len(back) == 1, records
 
 
 async def test_a_hung_redis_cannot_hang_publish_and_its_silence_is_detected(
