@@ -1,7 +1,7 @@
 """A Redis pub/sub transport for broadcaster that survives Redis outages.
 
 broadcaster 0.3.1's own Redis backend loses the first subscription with redis-py 8 and dies
-for good on the first connection error (see /work/shared/notes/LIVE.md). This one keeps
+for good on the first connection error (encode/broadcaster#144). This one keeps
 broadcaster's `BroadcastBackend` interface and owns its subscriber connection:
 
 - one supervisor task holds a dedicated Redis connection, reads everything that arrives on
