@@ -18,7 +18,8 @@ from core import db
 from core.settings import Settings, get_settings
 from schema import build_schema
 from services import seed
-from web import health, media
+from web import health, media, webhooks
+from web.auth import Authenticator
 from web.graphql_view import GraphQLView
 from web.request_id import RequestIdMiddleware
 
@@ -27,7 +28,9 @@ logger = logging.getLogger("shopgraph")
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
-    view = GraphQLView(build_schema(settings), settings=settings)
+    settings.check_production_ready()
+    authenticator = Authenticator(settings)
+    view = GraphQLView(build_schema(settings), settings=settings, authenticator=authenticator)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -50,11 +53,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", health.healthz),
             Route("/readyz", health.readyz),
             Route("/media/products/{slug}.svg", media.product_image),
+            Route("/webhooks/clerk", webhooks.clerk, methods=["POST"]),
         ],
         middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.authenticator = authenticator
     return app
 
 

@@ -73,6 +73,27 @@ def _makemigrations(args: argparse.Namespace) -> int:
     return 0
 
 
+def _token(args: argparse.Namespace) -> int:
+    from services.tokens import DevIssuer
+
+    settings = get_settings()
+    if not settings.uses_dev_issuer:
+        print(
+            "shop token signs with the local dev key, which the server trusts only in "
+            "ENV=dev without CLERK_JWT_KEY/CLERK_JWKS_URL",
+            file=sys.stderr,
+        )
+        return 2
+    issuer = DevIssuer.for_settings(settings)
+    azp = settings.clerk_authorized_parties[0] if settings.clerk_authorized_parties else None
+    print(
+        issuer.issue(
+            args.user_id, ttl=args.ttl, admin=args.admin, email=args.email, name=args.name, azp=azp
+        )
+    )
+    return 0
+
+
 def schema_sdl() -> str:
     from schema import build_schema
 
@@ -119,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=42, help="Random seed (default 42).")
     seed.add_argument("--reset", action="store_true", help="Delete all rows first.")
     seed.set_defaults(func=_seed)
+
+    token = sub.add_parser("token", help="Print a dev session token the dev server accepts.")
+    token.add_argument("user_id", help="The Clerk user id (`sub`), e.g. user_demo_shopper.")
+    token.add_argument("--admin", action="store_true", help="Grant the admin role.")
+    token.add_argument("--email", help="E-mail claim (used when the user is first seen).")
+    token.add_argument("--name", help="Name claim (used when the user is first seen).")
+    token.add_argument("--ttl", type=int, default=3600, help="Lifetime in seconds.")
+    token.set_defaults(func=_token)
 
     export = sub.add_parser("export-schema", help="Write the GraphQL SDL to schema.graphql.")
     export.add_argument("--output", default=str(SCHEMA_FILE))

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
+CommaList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -42,6 +43,20 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1, le=1000)
     log_level: str = "INFO"
 
+    # Authentication: Clerk session tokens (RS256). One of the key settings is required in
+    # prod; in dev without them a local key pair under DATA_DIR signs and verifies tokens.
+    clerk_jwt_key: str | None = None
+    clerk_jwks_url: str | None = None
+    clerk_issuer: str | None = None
+    clerk_authorized_parties: CommaList = []
+    clerk_webhook_secret: str | None = None
+    # Clock skew tolerated on exp/nbf/iat; capped at 5 s.
+    auth_leeway_seconds: float = Field(default=5.0, ge=0, le=5)
+    # Admins: a dotted claim path and the value that grants the role, or listed user ids.
+    admin_claim: str = "metadata.role"
+    admin_claim_value: str = "admin"
+    admin_user_ids: CommaList = []
+
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres_scheme(cls, value: str) -> str:
@@ -50,6 +65,35 @@ class Settings(BaseSettings):
             if value.startswith(alias):
                 return "postgres://" + value[len(alias) :]
         return value
+
+    @field_validator("clerk_authorized_parties", "admin_user_ids", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("clerk_jwt_key")
+    @classmethod
+    def _unescape_pem(cls, value: str | None) -> str | None:
+        # PEM keys in environment variables often arrive with literal "\n".
+        return value.replace("\\n", "\n") if value else value
+
+    @property
+    def has_clerk_key(self) -> bool:
+        return bool(self.clerk_jwt_key or self.clerk_jwks_url)
+
+    @property
+    def uses_dev_issuer(self) -> bool:
+        return self.is_dev and not self.has_clerk_key
+
+    def check_production_ready(self) -> None:
+        """Refuse to run prod with settings that are only safe in dev."""
+        if self.env == "prod" and not self.has_clerk_key:
+            raise RuntimeError(
+                "ENV=prod needs CLERK_JWT_KEY or CLERK_JWKS_URL: refusing to start without "
+                "a way to verify session tokens"
+            )
 
     @property
     def is_dev(self) -> bool:

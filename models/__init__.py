@@ -12,6 +12,7 @@ from models.order import Order, OrderItem, OrderStatus
 from models.product import Product
 from models.sessions import ARSession, ChatMessage, ChatSession
 from models.user import User
+from models.webhook import ProcessedWebhook
 
 __all__ = [
     "ARSession",
@@ -21,6 +22,7 @@ __all__ = [
     "Order",
     "OrderItem",
     "OrderStatus",
+    "ProcessedWebhook",
     "Product",
     "User",
     "UserInteraction",

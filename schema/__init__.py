@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from core.settings import Settings
 from schema.errors import ErrorPolicy, SafeParserCache
+from schema.mutation import Mutation
 from schema.query import Query
 
 
@@ -25,6 +26,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     expose_details = settings.is_dev if settings is not None else True
     return ShopSchema(
         query=Query,
+        mutation=Mutation,
         extensions=[
             lambda: SafeParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),

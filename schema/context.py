@@ -25,6 +25,8 @@ class Context:
     loaders: Loaders = field(default_factory=Loaders)
     # Set by Strawberry from the websocket `connection_init` payload.
     connection_params: dict[str, Any] | None = None
+    # A websocket whose handshake carried a bad token is refused once `connection_init` arrives.
+    auth_error: str | None = None
 
 
 Info = StrawberryInfo[Context, None]

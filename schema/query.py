@@ -6,8 +6,9 @@ import strawberry
 from strawberry import relay
 
 from resolvers import catalog, node, users
+from schema.permissions import IsAdmin
 from schema.types.product import ProductConnection, ProductFacets, ProductType
-from schema.types.user import UserType
+from schema.types.user import UserConnection, UserType
 
 
 @strawberry.type
@@ -31,6 +32,11 @@ class CatalogQuery:
 class UserQuery:
     me: UserType | None = strawberry.field(
         resolver=users.me, description="The signed-in user; null when anonymous."
+    )
+    users: UserConnection = strawberry.field(
+        resolver=users.users_list,
+        permission_classes=[IsAdmin],
+        description="Admin: accounts, newest first; `search` matches e-mail or name.",
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 import pytest_asyncio
 
 from core.settings import Settings
+from tests.support.auth import CLIENT_ORIGIN, LISTED_ADMIN, WEBHOOK_SECRET
 from tests.support.services import POSTGRES_URL, REDIS_URL, need
 
 BACKENDS = ("sqlite", "postgres")
@@ -47,6 +48,9 @@ async def settings(request, tmp_path_factory) -> Settings:
         broadcast_url="memory://",
         seed_on_start=False,
         migrate_on_start=True,
+        clerk_authorized_parties=[CLIENT_ORIGIN],
+        clerk_webhook_secret=WEBHOOK_SECRET,
+        admin_user_ids=[LISTED_ADMIN],
     )
 
 
@@ -73,3 +77,36 @@ async def client(app, db) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def issuer(settings):
+    """The dev issuer the app under test trusts (same key pair, same verification path)."""
+    from services.tokens import DevIssuer
+
+    return DevIssuer.for_settings(settings)
+
+
+@pytest.fixture
+def token_for(issuer):
+    """`token_for("user_x", admin=True)` → a session token for that Clerk user id."""
+
+    def make(subject: str, **kwargs) -> str:
+        return issuer.issue(subject, azp=CLIENT_ORIGIN, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def alice(token_for) -> str:
+    return token_for("user_alice", email="alice@example.com", name="Alice")
+
+
+@pytest.fixture
+def bob(token_for) -> str:
+    return token_for("user_bob", email="bob@example.com", name="Bob")
+
+
+@pytest.fixture
+def admin(token_for) -> str:
+    return token_for("user_admin", admin=True, email="admin@example.com", name="Admin")

@@ -3,7 +3,6 @@ context and JSON errors (with `extensions.code`) for malformed requests."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cross_web import HTTPException
@@ -12,23 +11,22 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from core.errors import ErrorCode
 from core.settings import Settings
 from schema.context import Context
 from schema.errors import ensure_error_codes
-from services.auth import ANONYMOUS, Viewer
+from services.auth import ANONYMOUS
+from services.tokens import InvalidToken
+from web.auth import Authenticator
 from web.request_id import request_id_of
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-Authenticate = Callable[[Request | WebSocket], Awaitable[Viewer]]
-
-
-async def anonymous(_request: Request | WebSocket) -> Viewer:
-    return ANONYMOUS
 
 
 def error_body(message: str, code: ErrorCode | str) -> dict[str, Any]:
@@ -51,11 +49,11 @@ def _is_request_error(response: GraphQLHTTPResponse) -> bool:
 
 class GraphQLView(GraphQL):
     def __init__(
-        self, schema: Any, *, settings: Settings, authenticate: Authenticate = anonymous, **kw: Any
+        self, schema: Any, *, settings: Settings, authenticator: Authenticator, **kw: Any
     ) -> None:
         super().__init__(schema, **kw)
         self.settings = settings
-        self.authenticate = authenticate
+        self.authenticator = authenticator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,6 +64,12 @@ class GraphQLView(GraphQL):
             response = await self.run(request)
         except HTTPException as exc:
             response = self._http_error(exc)
+        except InvalidToken as exc:
+            response = JSONResponse(
+                error_body(str(exc), ErrorCode.UNAUTHENTICATED),
+                401,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         await response(scope, receive, send)
 
     @staticmethod
@@ -80,13 +84,35 @@ class GraphQLView(GraphQL):
         return JSONResponse(error_body(reason, ErrorCode.BAD_REQUEST), status, headers=headers)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        auth_error = None
+        try:
+            viewer = await self.authenticator(
+                request, lenient_cookie=not isinstance(request, WebSocket)
+            )
+        except InvalidToken as exc:
+            if not isinstance(request, WebSocket):
+                raise
+            # A websocket reports it after the handshake, with close code 4403.
+            viewer, auth_error = ANONYMOUS, str(exc)
         return Context(
             request=request,
             response=response,
             settings=self.settings,
             request_id=request_id_of(request.scope),
-            viewer=await self.authenticate(request),
+            viewer=viewer,
+            auth_error=auth_error,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        try:
+            viewer = await self.authenticator.for_connection_params(context.connection_params)
+        except InvalidToken as exc:
+            raise ConnectionRejectionError({"message": str(exc)}) from exc
+        if viewer is not None:
+            context.viewer = viewer
+        elif context.auth_error:
+            raise ConnectionRejectionError({"message": context.auth_error})
+        return UNSET
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -9,6 +9,7 @@ from strawberry.scalars import JSON
 
 from models import User
 from schema.context import Info
+from schema.types.errors import UserError
 
 
 @strawberry.type(name="User", description="A shopper or admin account (synced from Clerk).")
@@ -44,3 +45,28 @@ class UserType(relay.Node):
         users = await info.context.loaders.user_by_id.load_many(wanted)
         found = {u.id: cls.from_model(u) for u in users if u is not None and u.deleted_at is None}
         return [found.get(i) if i is not None else None for i in ids]
+
+
+@strawberry.input(description="Profile fields to change; omitted fields stay as they are.")
+class UpdateMeInput:
+    name: str | None = None
+    avatar: str | None = strawberry.field(default=None, description="An http(s) image URL.")
+    preferences: JSON | None = strawberry.field(
+        default=None, description="A JSON object (at most 16 KB, 5 levels deep)."
+    )
+
+
+@strawberry.type
+class UpdateMePayload:
+    user: UserType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="An edge in a user list.")
+class UserEdge(relay.Edge[UserType]):
+    pass
+
+
+@strawberry.type(description="A page of users, newest first.")
+class UserConnection(relay.Connection[UserType]):
+    edges: list[UserEdge]

@@ -1,0 +1,131 @@
+"""Who may call what: every root operation in the schema, for four kinds of caller.
+
+The object under test belongs to `user`; `other` is another signed-in shopper. Outcomes:
+OK (data, no error), NULL (the field answers null: foreign objects look missing) or an
+error code. A new query, mutation or subscription without an entry here fails the first test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from graphql import GraphQLObjectType
+
+from schema import build_schema
+from tests.support.graphql import gql
+
+ROLES = ("anonymous", "user", "other", "admin")
+OK, NULL = "OK", "NULL"
+UNAUTH, FORBIDDEN = "UNAUTHENTICATED", "FORBIDDEN"
+PUBLIC = dict.fromkeys(ROLES, OK)
+SIGNED_IN = {"anonymous": UNAUTH, "user": OK, "other": OK, "admin": OK}
+ADMIN_ONLY = {"anonymous": UNAUTH, "user": FORBIDDEN, "other": FORBIDDEN, "admin": OK}
+OWNER_OR_ADMIN = {"anonymous": NULL, "user": OK, "other": NULL, "admin": OK}
+
+
+@dataclass
+class World:
+    """Tokens for the four callers and ids of objects that belong to `user`."""
+
+    tokens: dict[str, str | None]
+    ids: dict[str, Any] = field(default_factory=dict)
+
+
+Variables = Callable[[World], Awaitable[dict[str, Any]] | dict[str, Any]]
+
+
+@dataclass
+class Case:
+    document: str
+    expect: dict[str, str]
+    variables: Variables | None = None
+
+
+def _const(**values: Any) -> Variables:
+    return lambda _world: values
+
+
+MATRIX: dict[str, Case] = {
+    "Query.products": Case("{ products(first: 1) { totalCount } }", PUBLIC),
+    "Query.product": Case(
+        "query($id: ID!) { product(id: $id) { id } }",
+        PUBLIC,
+        lambda w: {"id": w.ids["product"]},
+    ),
+    "Query.facets": Case("{ facets { totalCount } }", PUBLIC),
+    "Query.node": Case(
+        "query($id: ID!) { node(id: $id) { id } }",
+        OWNER_OR_ADMIN,
+        lambda w: {"id": w.ids["user"]},
+    ),
+    "Query.me": Case("{ me { id } }", {**dict.fromkeys(ROLES, OK), "anonymous": NULL}),
+    "Query.users": Case("{ users(first: 1) { edges { node { id } } } }", ADMIN_ONLY),
+    "Mutation.updateMe": Case(
+        'mutation { updateMe(input: {name: "New Name"}) { user { id } } }', SIGNED_IN
+    ),
+}
+
+
+def schema_operations() -> set[str]:
+    graphql_schema = build_schema()._schema
+    names = set()
+    for root in (
+        graphql_schema.query_type,
+        graphql_schema.mutation_type,
+        graphql_schema.subscription_type,
+    ):
+        if isinstance(root, GraphQLObjectType):
+            names |= {f"{root.name}.{name}" for name in root.fields}
+    return names
+
+
+def test_every_operation_has_an_authorization_entry():
+    operations = schema_operations()
+    missing = sorted(operations - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - operations)
+    assert not missing, f"add authorization-matrix entries for {missing}"
+    assert not stale, f"remove matrix entries for operations that no longer exist: {stale}"
+
+
+@pytest.fixture
+async def world(client, token_for, catalog) -> World:
+    tokens = {
+        "anonymous": None,
+        "user": token_for("user_matrix_owner", email="owner@example.com"),
+        "other": token_for("user_matrix_other", email="other@example.com"),
+        "admin": token_for("user_matrix_admin", admin=True),
+    }
+    me = await gql(client, "{ me { id } }", token=tokens["user"])
+    for role in ("other", "admin"):
+        await gql(client, "{ me { id } }", token=tokens[role])
+    product = await gql(client, "{ products(first: 1) { edges { node { id } } } }")
+    return World(
+        tokens=tokens,
+        ids={
+            "user": me["data"]["me"]["id"],
+            "product": product["data"]["products"]["edges"][0]["node"]["id"],
+        },
+    )
+
+
+def _outcome(body: dict[str, Any], field_name: str) -> str:
+    if body.get("errors"):
+        return body["errors"][0].get("extensions", {}).get("code", "NO_CODE")
+    return NULL if body["data"][field_name] is None else OK
+
+
+@pytest.mark.parametrize("operation", sorted(MATRIX))
+@pytest.mark.parametrize("role", ROLES)
+async def test_authorization(client, world, operation, role):
+    case = MATRIX[operation]
+    if operation.startswith("Subscription."):
+        pytest.skip("subscriptions are checked over websockets in tests/live")
+    variables = case.variables(world) if case.variables else {}
+    if hasattr(variables, "__await__"):
+        variables = await variables
+    body = await gql(client, case.document, variables, token=world.tokens[role])
+    field_name = operation.split(".", 1)[1]
+    assert _outcome(body, field_name) == case.expect[role], body

@@ -1,0 +1,75 @@
+"""A real uvicorn process serving the app, for websocket and multi-process tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def live_server(
+    env: dict[str, str], *, port: int | None = None, startup_timeout: float = 30.0
+) -> Iterator[str]:
+    """Run `uvicorn app:create_app` with `env` on top of the current environment; yield its
+    base URL (http://127.0.0.1:PORT) once `/healthz` answers; stop it afterwards."""
+    port = port or free_port()
+    full_env = {**os.environ, "ENV": "test", "SEED_ON_START": "false", **env}
+    log = Path(env.get("DATA_DIR", "/tmp")) / f"uvicorn-{port}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],  # fmt: skip
+            cwd=ROOT,
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + startup_timeout
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"server exited early:\n{log.read_text()}")
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=0.5).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start:\n{log.read_text()}")
+                time.sleep(0.1)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
