@@ -33,20 +33,10 @@ def live_server(
     log = Path(env.get("DATA_DIR", "/tmp")) / f"uvicorn-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
+        command = [sys.executable, "-m", "uvicorn", "app:create_app", "--factory"]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],  # fmt: skip
+            command,
             cwd=ROOT,
             env=full_env,
             stdout=out,
