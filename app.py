@@ -16,8 +16,9 @@ from starlette.routing import Route, WebSocketRoute
 
 from core import db
 from core.settings import Settings, get_settings
+from live import EventHub
 from schema import build_schema
-from services import seed
+from services import events, seed
 from web import health, media, webhooks
 from web.auth import Authenticator
 from web.graphql_view import GraphQLView
@@ -37,6 +38,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.should_migrate_on_start:
             await db.apply_migrations(settings)
         await db.init_db(settings)
+        hub = EventHub.from_url(settings.broadcast_url)
+        await hub.connect()
+        events.install(hub)
+        app.state.hub = hub
         try:
             if settings.should_seed_on_start:
                 created = await seed.seed_demo(currency=settings.currency)
@@ -44,6 +49,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     logger.info("loaded the demo catalog: %d products", created)
             yield
         finally:
+            events.install(None)
+            await hub.disconnect()
             await db.close_db()
 
     app = Starlette(

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
 
     max_page_size: int = Field(default=100, ge=1, le=1000)
     log_level: str = "INFO"
+    # Reward per interaction action, overriding `services.rewards.DEFAULT_REWARDS` (JSON).
+    rewards: dict[str, float] = {}
 
     # Authentication: Clerk session tokens (RS256). One of the key settings is required in
     # prod; in dev without them a local key pair under DATA_DIR signs and verifies tokens.

@@ -13,6 +13,7 @@ from strawberry.types import Info as StrawberryInfo
 from core.settings import Settings
 from schema.loaders import Loaders
 from services.auth import ANONYMOUS, Viewer
+from services.rewards import RewardTable
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Context:
     response: Response | WebSocket | None
     settings: Settings
     request_id: str
+    rewards: RewardTable
     viewer: Viewer = ANONYMOUS
     loaders: Loaders = field(default_factory=Loaders)
     # Set by Strawberry from the websocket `connection_init` payload.

@@ -22,6 +22,7 @@ from core.settings import Settings
 from schema.context import Context
 from schema.errors import ensure_error_codes
 from services.auth import ANONYMOUS
+from services.rewards import RewardTable
 from services.tokens import InvalidToken
 from web.auth import Authenticator
 from web.request_id import request_id_of
@@ -54,6 +55,7 @@ class GraphQLView(GraphQL):
         super().__init__(schema, **kw)
         self.settings = settings
         self.authenticator = authenticator
+        self.rewards = RewardTable(settings.rewards)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,6 +101,7 @@ class GraphQLView(GraphQL):
             response=response,
             settings=self.settings,
             request_id=request_id_of(request.scope),
+            rewards=self.rewards,
             viewer=viewer,
             auth_error=auth_error,
         )

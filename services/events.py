@@ -1,0 +1,56 @@
+"""Domain events published to live subscribers — always after the database commit.
+
+One channel per kind of event (`<family>:<key>`); subscribers filter by what they may see.
+Publishing never fails the caller: the change is committed, and an event lost while the bus
+is down is logged and counted by the hub (pub/sub is at-most-once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from live import EventHub
+
+INVENTORY = "inventory:all"
+ORDERS = "orders:all"
+INTERACTIONS = "interactions:all"
+CATALOG = "catalog:all"
+
+
+def chat_channel(session_id: int) -> str:
+    return f"chat:{session_id}"
+
+
+def learned_channel(*, user_id: int | None, session_id: str | None) -> str:
+    return f"learned:user:{user_id}" if user_id is not None else f"learned:session:{session_id}"
+
+
+class _Bus:
+    hub: EventHub | None = None
+
+
+def install(hub: EventHub | None) -> None:
+    """Called by the app's lifespan; with no hub (scripts, some tests) events go nowhere."""
+    _Bus.hub = hub
+
+
+def hub() -> EventHub | None:
+    return _Bus.hub
+
+
+async def publish(channel: str, payload: Mapping[str, Any]) -> bool:
+    if _Bus.hub is None:
+        return False
+    return await _Bus.hub.publish(channel, payload)
+
+
+async def inventory_changed(product_id: int, inventory: int) -> None:
+    await publish(
+        INVENTORY, {"productId": product_id, "inventory": inventory, "inStock": inventory > 0}
+    )
+
+
+async def catalog_changed(product_id: int) -> None:
+    """A product's catalog data changed (cached catalog responses must be dropped)."""
+    await publish(CATALOG, {"productId": product_id})
