@@ -23,6 +23,7 @@ from web import health, media, webhooks
 from web.auth import Authenticator
 from web.graphql_view import GraphQLView
 from web.request_id import RequestIdMiddleware
+from web.response_cache import ResponseCache
 
 logger = logging.getLogger("shopgraph")
 
@@ -31,7 +32,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     settings.check_production_ready()
     authenticator = Authenticator(settings)
-    view = GraphQLView(build_schema(settings), settings=settings, authenticator=authenticator)
+    cache = (
+        ResponseCache(
+            ttl=settings.response_cache_ttl,
+            max_entries=settings.response_cache_max_entries,
+            max_age=settings.http_cache_max_age,
+        )
+        if settings.response_cache
+        else None
+    )
+    view = GraphQLView(
+        build_schema(settings), settings=settings, authenticator=authenticator, response_cache=cache
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -42,6 +54,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await hub.connect()
         events.install(hub)
         app.state.hub = hub
+        if cache is not None:
+            await cache.start(hub)
         try:
             if settings.should_seed_on_start:
                 created = await seed.seed_demo(currency=settings.currency)
@@ -49,6 +63,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     logger.info("loaded the demo catalog: %d products", created)
             yield
         finally:
+            if cache is not None:
+                await cache.stop()
             events.install(None)
             await hub.disconnect()
             await db.close_db()
@@ -67,6 +83,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.authenticator = authenticator
+    app.state.response_cache = cache
+    app.state.graphql_view = view
     return app
 
 

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
 
     max_page_size: int = Field(default=100, ge=1, le=1000)
     log_level: str = "INFO"
+    # Cache anonymous catalog reads (invalidated by catalog and stock changes).
+    response_cache: bool = True
+    response_cache_ttl: float = Field(default=30.0, gt=0)
+    response_cache_max_entries: int = Field(default=2048, ge=1)
+    # Cache-Control max-age for cacheable anonymous responses (browsers, CDNs).
+    http_cache_max_age: int = Field(default=5, ge=0)
     # Reward per interaction action, overriding `services.rewards.DEFAULT_REWARDS` (JSON).
     rewards: dict[str, float] = {}
 

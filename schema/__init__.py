@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from core.settings import Settings
 from schema.errors import ErrorPolicy, SafeParserCache
+from schema.fast_fields import speed_up_basic_fields
 from schema.mutation import Mutation
 from schema.query import Query
 
@@ -24,7 +25,7 @@ class ShopSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     expose_details = settings.is_dev if settings is not None else True
-    return ShopSchema(
+    schema = ShopSchema(
         query=Query,
         mutation=Mutation,
         extensions=[
@@ -34,3 +35,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         ],
         config=StrawberryConfig(relay_max_results=100),
     )
+    speed_up_basic_fields(schema)
+    return schema

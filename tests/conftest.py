@@ -48,6 +48,8 @@ async def settings(request, tmp_path_factory) -> Settings:
         broadcast_url="memory://",
         seed_on_start=False,
         migrate_on_start=True,
+        # Tests write rows directly; the response cache has its own tests (test_response_cache).
+        response_cache=False,
         clerk_authorized_parties=[CLIENT_ORIGIN],
         clerk_webhook_secret=WEBHOOK_SECRET,
         admin_user_ids=[LISTED_ADMIN],

@@ -26,6 +26,7 @@ from services.rewards import RewardTable
 from services.tokens import InvalidToken
 from web.auth import Authenticator
 from web.request_id import request_id_of
+from web.response_cache import ResponseCache, is_anonymous, is_cacheable_document
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
@@ -50,12 +51,19 @@ def _is_request_error(response: GraphQLHTTPResponse) -> bool:
 
 class GraphQLView(GraphQL):
     def __init__(
-        self, schema: Any, *, settings: Settings, authenticator: Authenticator, **kw: Any
+        self,
+        schema: Any,
+        *,
+        settings: Settings,
+        authenticator: Authenticator,
+        response_cache: ResponseCache | None = None,
+        **kw: Any,
     ) -> None:
         super().__init__(schema, **kw)
         self.settings = settings
         self.authenticator = authenticator
         self.rewards = RewardTable(settings.rewards)
+        self.response_cache = response_cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,7 +71,7 @@ class GraphQLView(GraphQL):
             return
         request = Request(scope, receive=receive)
         try:
-            response = await self.run(request)
+            response = await self._cached_or_run(request)
         except HTTPException as exc:
             response = self._http_error(exc)
         except InvalidToken as exc:
@@ -73,6 +81,29 @@ class GraphQLView(GraphQL):
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
         await response(scope, receive, send)
+
+    async def _cached_or_run(self, request: Request) -> Response:
+        cache = self.response_cache
+        if cache is None or request.method not in ("GET", "POST") or not is_anonymous(request):
+            return await self.run(request)
+        key = cache.key_for(request, await request.body())
+        entry = cache.get(key)
+        if entry is not None:
+            return cache.respond(request, entry)
+        generation = cache.generation()
+        response = await self.run(request)
+        if getattr(request.state, "cacheable", False) and response.status_code == 200:
+            cache.put(key, response, generation)
+        return response
+
+    async def execute_single(self, request: Request, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute_single(request, *args, **kwargs)
+        data = kwargs.get("request_data")
+        if self.response_cache is not None and data is not None and data.query:
+            request.state.cacheable = not result.errors and is_cacheable_document(
+                data.query, data.operation_name
+            )
+        return result
 
     @staticmethod
     def _http_error(exc: HTTPException) -> Response:

@@ -24,16 +24,22 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(
-    env: dict[str, str], *, port: int | None = None, startup_timeout: float = 30.0
+    env: dict[str, str],
+    *,
+    port: int | None = None,
+    startup_timeout: float = 30.0,
+    factory: str = "app:create_app",
+    health_path: str = "/healthz",
+    extra_args: tuple[str, ...] = (),
 ) -> Iterator[str]:
-    """Run `uvicorn app:create_app` with `env` on top of the current environment; yield its
-    base URL (http://127.0.0.1:PORT) once `/healthz` answers; stop it afterwards."""
+    """Run `uvicorn <factory> --factory` with `env` on top of the current environment; yield
+    its base URL (http://127.0.0.1:PORT) once `health_path` answers; stop it afterwards."""
     port = port or free_port()
     full_env = {**os.environ, "ENV": "test", "SEED_ON_START": "false", **env}
     log = Path(env.get("DATA_DIR", "/tmp")) / f"uvicorn-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
-        command = [sys.executable, "-m", "uvicorn", "app:create_app", "--factory"]
+        command = [sys.executable, "-m", "uvicorn", factory, "--factory", *extra_args]
         command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
         process = subprocess.Popen(
             command,
@@ -49,7 +55,7 @@ def live_server(
                 if process.poll() is not None:
                     raise RuntimeError(f"server exited early:\n{log.read_text()}")
                 try:
-                    if httpx.get(f"{base}/healthz", timeout=0.5).status_code == 200:
+                    if httpx.get(f"{base}{health_path}", timeout=0.5).status_code < 500:
                         break
                 except httpx.HTTPError:
                     pass

@@ -1,0 +1,44 @@
+"""A faster resolver for plain data fields.
+
+Strawberry wraps every field, even one that only reads an attribute, in a resolver that goes
+through `StrawberryField.get_result` and several awaitable checks — a few microseconds per
+field, which dominates a page of 50 products x 13 fields. For fields Strawberry itself marks
+as basic (no resolver, permission or extension), this swaps in a direct attribute read with
+the same result. `tests/unit/test_fast_fields.py` checks that both schemas answer alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLObjectType
+
+DEFINITION_KEY = "strawberry-definition"
+
+
+def _attribute_reader(attribute: str):
+    def resolve(source: Any, _info: Any) -> Any:
+        return getattr(source, attribute)
+
+    return resolve
+
+
+def speed_up_basic_fields(schema: strawberry.Schema) -> int:
+    """Replace the resolvers of basic fields; returns how many were replaced."""
+    replaced = 0
+    converter = schema.config.name_converter
+    for graphql_type in schema._schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        definition = (graphql_type.extensions or {}).get(DEFINITION_KEY)
+        if definition is None:
+            continue
+        fields = {converter.get_graphql_name(f): f for f in definition.fields}
+        for name, graphql_field in graphql_type.fields.items():
+            field = fields.get(name)
+            if field is None or not getattr(graphql_field.resolve, "_is_default", False):
+                continue
+            graphql_field.resolve = _attribute_reader(field.python_name)
+            replaced += 1
+    return replaced
