@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.should_migrate_on_start:
             await db.apply_migrations(settings)
         await db.init_db(settings)
-        hub = EventHub.from_url(settings.broadcast_url)
+        hub = EventHub.from_url(settings.broadcast_url, namespace=settings.event_namespace)
         await hub.connect()
         events.install(hub)
         app.state.hub = hub

@@ -69,3 +69,23 @@ LIVE_BUS_RECONNECTS = Counter(
     "shopgraph_live_bus_reconnects_total",
     "Times the live event bus re-established its Redis subscriber connection after losing it.",
 )
+
+# --- GraphQL subscriptions over websockets (web/) -----------------------------------------
+
+WS_ACTIVE_SUBSCRIPTIONS = Gauge(
+    "shopgraph_ws_active_subscriptions",
+    "GraphQL subscription operations currently open on this process's websockets.",
+)
+WS_SHARED_STREAMS = Gauge(
+    "shopgraph_ws_shared_streams",
+    "Distinct subscription executions (subscribers with identical operation and visibility "
+    "share one).",
+)
+WS_MESSAGES_SENT = Counter(
+    "shopgraph_ws_subscription_messages_total",
+    "Subscription `next` messages queued for websocket clients.",
+)
+WS_MESSAGES_DROPPED = Counter(
+    "shopgraph_ws_messages_dropped_total",
+    "Messages dropped because a websocket client fell behind (its oldest queued message).",
+)

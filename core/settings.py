@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     # Empty means "the embedded SQLite file under data_dir".
     database_url: str = ""
     broadcast_url: str = "memory://"
+    # Prefix of every event channel on the bus: deployments sharing one Redis stay apart.
+    event_namespace: str = Field(default="shopgraph", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     database_pool_size: int = Field(default=10, ge=1, le=200)
 
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
@@ -48,6 +50,14 @@ class Settings(BaseSettings):
     response_cache_max_entries: int = Field(default=2048, ge=1)
     # Cache-Control max-age for cacheable anonymous responses (browsers, CDNs).
     http_cache_max_age: int = Field(default=5, ge=0)
+    # Websockets (GraphQL subscriptions).
+    ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    ws_max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    ws_max_connections_per_user: int = Field(default=10, ge=1)
+    # Messages queued for a slow client before the oldest is dropped.
+    ws_max_pending: int = Field(default=100, ge=1)
+    # Browser origins allowed to open websockets (the React client's), comma-separated.
+    ws_allowed_origins: CommaList = []
     # Reward per interaction action, overriding `services.rewards.DEFAULT_REWARDS` (JSON).
     rewards: dict[str, float] = {}
 
@@ -74,7 +84,9 @@ class Settings(BaseSettings):
                 return "postgres://" + value[len(alias) :]
         return value
 
-    @field_validator("clerk_authorized_parties", "admin_user_ids", mode="before")
+    @field_validator(
+        "clerk_authorized_parties", "admin_user_ids", "ws_allowed_origins", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -33,6 +33,7 @@ from core.metrics import (
 from live.codec import decode_payload, encode_payload
 from live.errors import PublishError, describe_error
 from live.events import LiveEvent
+from live.namespace import NamespacedBackend
 from live.redis_backend import RedisPubSubBackend
 from live.subscription import Subscription
 
@@ -100,10 +101,19 @@ class EventHub:
 
     @classmethod
     def from_url(
-        cls, url: str, *, queue_size: int = DEFAULT_QUEUE_SIZE, **redis_options: Any
+        cls,
+        url: str,
+        *,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+        namespace: str | None = None,
+        **redis_options: Any,
     ) -> Self:
-        """A hub on the transport named by `url` (see `create_backend`)."""
-        return cls(create_backend(url, **redis_options), queue_size=queue_size)
+        """A hub on the transport named by `url` (see `create_backend`); with `namespace`,
+        channels are prefixed on the wire so deployments sharing a Redis stay apart."""
+        backend = create_backend(url, **redis_options)
+        if namespace:
+            backend = NamespacedBackend(backend, namespace)
+        return cls(backend, queue_size=queue_size)
 
     @property
     def backend(self) -> BroadcastBackend:

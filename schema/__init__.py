@@ -14,6 +14,7 @@ from schema.errors import ErrorPolicy, SafeParserCache
 from schema.fast_fields import speed_up_basic_fields
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.subscription import Subscription
 
 
 class ShopSchema(strawberry.Schema):
@@ -28,6 +29,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     schema = ShopSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[
             lambda: SafeParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),

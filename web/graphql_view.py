@@ -3,6 +3,7 @@ context and JSON errors (with `extensions.code`) for malformed requests."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from cross_web import HTTPException
@@ -27,6 +28,7 @@ from services.tokens import InvalidToken
 from web.auth import Authenticator
 from web.request_id import request_id_of
 from web.response_cache import ResponseCache, is_anonymous, is_cacheable_document
+from web.websocket import TransportWSHandler, WebSocketState
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
@@ -50,6 +52,8 @@ def _is_request_error(response: GraphQLHTTPResponse) -> bool:
 
 
 class GraphQLView(GraphQL):
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     def __init__(
         self,
         schema: Any,
@@ -59,7 +63,14 @@ class GraphQLView(GraphQL):
         response_cache: ResponseCache | None = None,
         **kw: Any,
     ) -> None:
-        super().__init__(schema, **kw)
+        super().__init__(
+            schema,
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+            max_subscriptions_per_connection=settings.ws_max_subscriptions_per_connection,
+            allowed_origins=settings.ws_allowed_origins,
+            **kw,
+        )
+        self.ws_state = WebSocketState()
         self.settings = settings
         self.authenticator = authenticator
         self.rewards = RewardTable(settings.rewards)

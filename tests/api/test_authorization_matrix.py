@@ -7,6 +7,7 @@ error code. A new query, mutation or subscription without an entry here fails th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from tests.support.graphql import gql
 
 ROLES = ("anonymous", "user", "other", "admin")
 OK, NULL = "OK", "NULL"
+SILENT = "SILENT"  # a subscription that stays open but delivers nothing of another's
 UNAUTH, FORBIDDEN = "UNAUTHENTICATED", "FORBIDDEN"
 PUBLIC = dict.fromkeys(ROLES, OK)
 SIGNED_IN = {"anonymous": UNAUTH, "user": OK, "other": OK, "admin": OK}
@@ -42,6 +44,16 @@ class Case:
     document: str
     expect: dict[str, str]
     variables: Variables | None = None
+    # Subscriptions: makes the event happen once the subscription is open.
+    trigger: Callable[[World], Awaitable[None]] | None = None
+
+
+async def _restock_first_product(world: World) -> None:
+    from models import Product
+    from services import events
+
+    product = await Product.filter(is_active=True).order_by("id").first()
+    await events.inventory_changed(product.id, product.inventory)
 
 
 def _const(**values: Any) -> Variables:
@@ -65,6 +77,11 @@ MATRIX: dict[str, Case] = {
     "Query.users": Case("{ users(first: 1) { edges { node { id } } } }", ADMIN_ONLY),
     "Mutation.updateMe": Case(
         'mutation { updateMe(input: {name: "New Name"}) { user { id } } }', SIGNED_IN
+    ),
+    "Subscription.inventoryChanged": Case(
+        "subscription { inventoryChanged { productId inventory inStock } }",
+        PUBLIC,
+        trigger=_restock_first_product,
     ),
 }
 
@@ -117,15 +134,51 @@ def _outcome(body: dict[str, Any], field_name: str) -> str:
     return NULL if body["data"][field_name] is None else OK
 
 
+async def _subscription_outcome(app, case: Case, world: World, role: str, variables) -> str:
+    """Subscribe in-process as `role`, make the event happen, and see what arrives."""
+    from schema.context import Context
+    from services.auth import ANONYMOUS
+
+    view = app.state.graphql_view
+    token = world.tokens[role]
+    viewer = await view.authenticator.viewer_for_token(token) if token else ANONYMOUS
+    context = Context(
+        request=None, response=None, settings=view.settings, request_id="matrix",
+        rewards=view.rewards, viewer=viewer,
+    )  # fmt: skip
+    stream = await view.schema.subscribe(case.document, variables, context_value=context)
+    if not hasattr(stream, "__anext__"):
+        return _outcome({"errors": [e.formatted for e in stream.errors]}, "")
+    first = asyncio.ensure_future(anext(stream))
+    try:
+        await asyncio.sleep(0.05)  # let the resolver subscribe before the event happens
+        if first.done():
+            result = first.result()
+        else:
+            await case.trigger(world)
+            try:
+                result = await asyncio.wait_for(asyncio.shield(first), timeout=0.5)
+            except TimeoutError:
+                return SILENT
+        if result.errors:
+            return result.errors[0].extensions.get("code", "NO_CODE")
+        return OK
+    finally:
+        first.cancel()
+        await stream.aclose()
+
+
 @pytest.mark.parametrize("operation", sorted(MATRIX))
 @pytest.mark.parametrize("role", ROLES)
-async def test_authorization(client, world, operation, role):
+async def test_authorization(app, client, world, operation, role):
     case = MATRIX[operation]
-    if operation.startswith("Subscription."):
-        pytest.skip("subscriptions are checked over websockets in tests/live")
     variables = case.variables(world) if case.variables else {}
     if hasattr(variables, "__await__"):
         variables = await variables
+    if operation.startswith("Subscription."):
+        outcome = await _subscription_outcome(app, case, world, role, variables)
+        assert outcome == case.expect[role]
+        return
     body = await gql(client, case.document, variables, token=world.tokens[role])
     field_name = operation.split(".", 1)[1]
     assert _outcome(body, field_name) == case.expect[role], body

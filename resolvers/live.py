@@ -1,0 +1,50 @@
+"""Subscription resolvers: follow a live channel, filter what the viewer may see, yield.
+
+Each yields plain values built from the event payload; nested fields that need the database
+go through `info.context.loaders`, which are replaced for every event (a long-lived
+subscription must not keep an ever-growing DataLoader cache).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+from strawberry import relay
+
+from core.errors import DomainError, ErrorCode
+from schema.context import Info
+from schema.loaders import Loaders
+from schema.types.live import InventoryChange
+from services import events
+
+
+def _hub():
+    hub = events.hub()
+    if hub is None:
+        raise DomainError(ErrorCode.INTERNAL_SERVER_ERROR, "Live events are not available")
+    return hub
+
+
+def _product_id(value: relay.GlobalID | None) -> int | None:
+    if value is None:
+        return None
+    if value.type_name != "Product" or not value.node_id.isdigit():
+        raise DomainError(ErrorCode.NOT_FOUND, "No product with this id", field="productId")
+    return int(value.node_id)
+
+
+async def inventory_changed(
+    info: Info, product_id: relay.GlobalID | None = None
+) -> AsyncGenerator[InventoryChange, None]:
+    wanted = _product_id(product_id)
+    async with _hub().subscribe(events.INVENTORY) as stream:
+        async for event in stream:
+            payload = event.payload
+            if wanted is not None and payload.get("productId") != wanted:
+                continue
+            info.context.loaders = Loaders()
+            yield InventoryChange(
+                product_id=relay.GlobalID("Product", str(payload["productId"])),
+                inventory=int(payload["inventory"]),
+                in_stock=bool(payload["inStock"]),
+            )

@@ -1,0 +1,25 @@
+"""Root Subscription: live updates over websockets (graphql-transport-ws or graphql-ws)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import live
+from schema.types.live import InventoryChange
+
+# Subscriptions whose results do not depend on who asks: all subscribers with the same
+# document and variables share one execution. Everything else is shared per viewer.
+PUBLIC_SUBSCRIPTIONS = frozenset({"inventoryChanged"})
+
+
+@strawberry.type
+class CatalogSubscription:
+    inventory_changed: InventoryChange = strawberry.subscription(
+        resolver=live.inventory_changed,
+        description="Stock changes of one product (`productId`) or of every product.",
+    )
+
+
+@strawberry.type
+class Subscription(CatalogSubscription):
+    pass

@@ -1,0 +1,201 @@
+"""GraphQL over websockets (`graphql-transport-ws`): Strawberry's handler plus our policies.
+
+- Subscriptions whose results are the same for several subscribers run once and are shared
+  (`web.shared_subscriptions`); queries and mutations over the socket run as usual.
+- Session expiry: a connection authenticated with a token is closed with 4403 ("Token
+  expired") at the token's expiry plus the allowed clock skew, which ends its
+  subscriptions. To keep a socket open past that, send a `ping` whose payload carries a
+  fresh token for the same user, `{"type": "ping", "payload": {"authorization": "Bearer
+  ..."}}`; otherwise reconnect with a fresh token (graphql-ws: `connectionParams` as a
+  function and `retryAttempts`).
+- Limits: subscriptions per connection (an `error` for the operation over the cap) and
+  connections per user (close 4429 "Too many connections").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
+
+from schema.context import Context
+from schema.subscription import PUBLIC_SUBSCRIPTIONS
+from services.tokens import InvalidToken
+from web.shared_subscriptions import ConnectionWriter, Member, SharedSubscriptions, encode
+
+if TYPE_CHECKING:
+    from web.graphql_view import GraphQLView
+
+CLOSE_TOKEN_EXPIRED = 4403
+CLOSE_TOO_MANY_CONNECTIONS = 4429
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionPlan:
+    field: str
+    public: bool
+
+
+@lru_cache(maxsize=512)
+def plan_for(query: str, operation_name: str | None) -> SubscriptionPlan | None:
+    """How to share a document's operation, or None when it is not a shareable subscription."""
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    if len(operations) != 1 or operations[0].operation is not OperationType.SUBSCRIPTION:
+        return None
+    fields = operations[0].selection_set.selections
+    if len(fields) != 1 or not isinstance(fields[0], FieldNode):
+        return None
+    name = fields[0].name.value
+    return SubscriptionPlan(field=name, public=name in PUBLIC_SUBSCRIPTIONS)
+
+
+class WebSocketState:
+    """Per-process state shared by all websocket connections of a view."""
+
+    def __init__(self) -> None:
+        self.shared = SharedSubscriptions()
+        self.connections_per_user: Counter[int] = Counter()
+        self.open_connections = 0
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler):
+    view: GraphQLView
+    context: Context
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.writer: ConnectionWriter | None = None
+        self._expiry: asyncio.Task | None = None
+        self._counted_user: int | None = None
+
+    # --- connection lifecycle ---------------------------------------------------------
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        if not self.connection_acknowledged or self.writer is not None:
+            return
+        settings = self.view.settings
+        user_id = self.context.viewer.user_id
+        state = self.view.ws_state
+        if user_id is not None:
+            if state.connections_per_user[user_id] >= settings.ws_max_connections_per_user:
+                await self.websocket.close(CLOSE_TOO_MANY_CONNECTIONS, "Too many connections")
+                return
+            state.connections_per_user[user_id] += 1
+            self._counted_user = user_id
+        self.writer = ConnectionWriter(self._send_text, max_pending=settings.ws_max_pending)
+        self._schedule_expiry()
+
+    async def _send_text(self, text: str) -> None:
+        await self.websocket.ws.send_text(text)  # type: ignore[attr-defined]
+
+    def _schedule_expiry(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+        expires_at = self.context.viewer.expires_at
+        if expires_at is None:
+            return
+        delay = expires_at.timestamp() + self.view.settings.auth_leeway_seconds - time.time()
+        self._expiry = asyncio.create_task(self._close_at_expiry(max(delay, 0.0)))
+
+    async def _close_at_expiry(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self.websocket.close(CLOSE_TOKEN_EXPIRED, "Token expired")
+
+    async def handle_ping(self, message: Any) -> None:
+        payload = message.get("payload")
+        if (
+            isinstance(payload, dict)
+            and payload.get("authorization")
+            and self.connection_acknowledged
+        ):
+            try:
+                viewer = await self.view.authenticator.for_connection_params(payload)
+            except InvalidToken:
+                await self.websocket.close(CLOSE_TOKEN_EXPIRED, "Invalid token")
+                return
+            if viewer is None or viewer.user_id != self.context.viewer.user_id:
+                await self.websocket.close(CLOSE_TOKEN_EXPIRED, "A socket cannot change user")
+                return
+            self.context.viewer = viewer
+            self._schedule_expiry()
+        await super().handle_ping(message)
+
+    async def shutdown(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._expiry
+        await super().shutdown()
+        if self.writer is not None:
+            await self.writer.close()
+        if self._counted_user is not None:
+            counts = self.view.ws_state.connections_per_user
+            counts[self._counted_user] -= 1
+            if counts[self._counted_user] <= 0:
+                del counts[self._counted_user]
+
+    # --- operations ---------------------------------------------------------------------
+
+    async def run_operation(self, operation: Operation) -> None:
+        plan = plan_for(operation.query, operation.operation_name)
+        if plan is None or self.writer is None:
+            await super().run_operation(operation)
+            return
+        viewer = self.context.viewer
+        visibility: tuple = (
+            ("public",) if plan.public else ("viewer", viewer.user_id, viewer.is_admin)
+        )
+        key = (
+            operation.query,
+            operation.operation_name,
+            json.dumps(operation.variables or {}, sort_keys=True),
+            visibility,
+        )
+        shared_context = Context(
+            request=self.context.request,
+            response=self.context.response,
+            settings=self.context.settings,
+            request_id=self.context.request_id,
+            rewards=self.context.rewards,
+            viewer=viewer,
+        )
+
+        async def start() -> Any:
+            return await self.schema.subscribe(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=shared_context,
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+
+        member = Member(self.writer, operation.id)
+        kind, payload = await self.view.ws_state.shared.run(key, start, member)
+        # Queued `next` messages go first: the final message takes the same queue.
+        if operation.completed:
+            return
+        operation.completed = True
+        self.operations.pop(operation.id, None)
+        message = {"id": operation.id, "type": kind}
+        text = encode(message)
+        if payload is not None:
+            text = text[:-1] + ',"payload":' + payload + "}"
+        self.writer.push(text)
