@@ -52,6 +52,8 @@ MAX_PRODUCT_FEATURES = 24  # tokens from a product's `features` JSON
 FAVOURITE_CATEGORY_KEYS = ("favourite_categories", "favorite_categories", "categories")
 FAVOURITE_BRAND_KEYS = ("favourite_brands", "favorite_brands", "brands")
 _FAVOURITE_KEYS = frozenset(FAVOURITE_CATEGORY_KEYS + FAVOURITE_BRAND_KEYS)
+# Flattened values too generic to signal a taste when they match.
+_NON_TASTE = frozenset({"true", "false", "zero", "lt1"})
 
 
 @dataclass(frozen=True)
@@ -106,11 +108,13 @@ class ActionFeatures:
 class _ContextKeys:
     """Escaped context values that action-side match features compare against."""
 
+    top_category: str
     favourite_categories: frozenset[str]
     favourite_brands: frozenset[str]
     recent_categories: frozenset[str]
     viewed_category: str
     viewed_brand: str
+    preference_values: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,7 @@ class _StaticAction:
     line: str
     category: str
     brand: str
+    feature_values: frozenset[str]
 
 
 def time_of_day(hour: int) -> str:
@@ -137,7 +142,7 @@ def price_band(price: Decimal | float | None) -> str | None:
     """Half-octave log2 price band: a 10% price change rarely moves a product across bands."""
     if price is None:
         return None
-    return log2_bucket(float(price), steps_per_octave=2)
+    return log2_bucket(float(price), steps_per_octave=1)
 
 
 def age_band(days: float | None) -> str | None:
@@ -190,9 +195,15 @@ class FeatureEncoder:
     # -- shared side -------------------------------------------------------------------
     def shared_line(self, context: ContextFeatures, slot: int | None = None) -> str:
         """The `shared` line for a decision; `slot` is added only to learning examples."""
+        favourites = [t for t in self._favourite_tokens(context) if t]
+        preferences = self._preference_tokens(context)
+        if not favourites and not preferences:
+            # Lets the Q x product crosses learn what to show shoppers we know nothing about.
+            preferences = ["profile=empty"]
         parts = [
             "shared",
-            _namespace("U", self._profile_tokens(context)),
+            _namespace("U", favourites),
+            _namespace("Q", preferences),
             _namespace(
                 "W",
                 [token("user", context.user_id, fold_case=False)]
@@ -211,18 +222,22 @@ class FeatureEncoder:
         ]
         return " ".join(p for p in parts if p)
 
-    def _profile_tokens(self, context: ContextFeatures) -> list[str | None]:
+    @staticmethod
+    def _favourite_tokens(context: ContextFeatures) -> list[str | None]:
         prefs = _mapping(context.preferences)
         tokens: list[str | None] = []
         tokens += [token("fav_cat", c) for c in _first_present(prefs, FAVOURITE_CATEGORY_KEYS)]
         tokens += [token("fav_brand", b) for b in _first_present(prefs, FAVOURITE_BRAND_KEYS)]
         tokens += [token("recent_cat", c) for c in _strings(context.recent_categories)]
-        # Favourites were encoded above; flattening them again would double their weight.
-        rest = {k: v for k, v in prefs.items() if k not in _FAVOURITE_KEYS}
-        tokens += ["pref." + t for t in flatten(rest, max_tokens=MAX_FREE_FEATURES)]
-        if not any(tokens):
-            tokens.append("profile=empty")
         return tokens
+
+    @staticmethod
+    def _preference_tokens(context: ContextFeatures) -> list[str]:
+        prefs = _mapping(context.preferences)
+        # Favourites are in U (and in the match features); repeating them here would
+        # only add redundant crosses.
+        rest = {k: v for k, v in prefs.items() if k not in _FAVOURITE_KEYS}
+        return flatten(rest, max_tokens=MAX_FREE_FEATURES)
 
     @staticmethod
     def _session_tokens(context: ContextFeatures) -> list[str | None]:
@@ -236,16 +251,18 @@ class FeatureEncoder:
     def context_keys(self, context: ContextFeatures) -> _ContextKeys:
         """Escaped favourites / recent / viewed values, computed once per decision."""
         prefs = _mapping(context.preferences)
+        categories = [escape(c) for c in _first_present(prefs, FAVOURITE_CATEGORY_KEYS)]
+        rest = {k: v for k, v in prefs.items() if k not in _FAVOURITE_KEYS}
         return _ContextKeys(
-            favourite_categories=frozenset(
-                escape(c) for c in _first_present(prefs, FAVOURITE_CATEGORY_KEYS)
-            ),
+            top_category=categories[0] if categories else "",
+            favourite_categories=frozenset(categories),
             favourite_brands=frozenset(
                 escape(b) for b in _first_present(prefs, FAVOURITE_BRAND_KEYS)
             ),
             recent_categories=frozenset(escape(c) for c in _strings(context.recent_categories)),
             viewed_category=escape(context.viewed_category or ""),
             viewed_brand=escape(context.viewed_brand or ""),
+            preference_values=_token_values(flatten(rest, max_tokens=MAX_FREE_FEATURES)),
         )
 
     # -- action side -------------------------------------------------------------------
@@ -281,6 +298,7 @@ class FeatureEncoder:
                 line=self._encode_static(action),
                 category=escape(action.category) if action.category else "",
                 brand=escape(action.brand) if action.brand else "",
+                feature_values=_token_values(action.feature_tokens),
             )
             if len(self._static) >= self._cache_size:
                 # Dropping everything is crude but bounded and O(1) amortised; the
@@ -291,27 +309,36 @@ class FeatureEncoder:
 
     @staticmethod
     def _encode_static(action: ActionFeatures) -> str:
-        attributes = [
+        kind = [
             token("cat", action.category) if action.category else None,
             token("brand", action.brand) if action.brand else None,
         ]
         band = price_band(action.price)
-        if band:
-            attributes.append(f"price={band}")
-        attributes.append("ar=yes" if action.ar_enabled else "ar=no")
-        attributes += [f"f.{t}" for t in action.feature_tokens]
+        properties = [f"price={band}" if band else None, "ar=yes" if action.ar_enabled else "ar=no"]
+        properties += [f"f.{t}" for t in action.feature_tokens]
         lifecycle = []
         if action.popularity is not None:
             pop = log2_bucket(float(action.popularity) + 1.0)
             lifecycle.append(f"pop={pop}" if pop else None)
+            if pop:
+                # Also as one numeric feature: lets a single weight carry the trend
+                # across buckets, which the sparse bucket tokens learn slowly.
+                lifecycle.append(f"pop_log:{math.log1p(float(action.popularity)):.4f}")
         age = age_band(action.created_days_ago)
         lifecycle.append(f"age={age}" if age else "age=unknown")
         parts = [
             _namespace("I", [token("id", action.action_id, fold_case=False)]),
-            _namespace("P", attributes),
+            _namespace("K", kind),
+            _namespace("P", properties),
             _namespace("N", lifecycle),
         ]
         return " ".join(p for p in parts if p)
+
+
+def _token_values(tokens: Sequence[str]) -> frozenset[str]:
+    """The value parts of `key=value` tokens (numbers excluded: "size=9" is no taste)."""
+    values = (t.partition("=")[2] for t in tokens)
+    return frozenset(v for v in values if v and not v[0].isdigit() and v not in _NON_TASTE)
 
 
 def _match_tokens(static: _StaticAction, keys: _ContextKeys) -> list[str]:
@@ -319,6 +346,8 @@ def _match_tokens(static: _StaticAction, keys: _ContextKeys) -> list[str]:
     if static.category:
         if static.category in keys.favourite_categories:
             matches.append("cat_fav")
+            if static.category == keys.top_category:
+                matches.append("cat_top")
         if static.category in keys.recent_categories:
             matches.append("cat_recent")
         if static.category == keys.viewed_category:
@@ -328,4 +357,9 @@ def _match_tokens(static: _StaticAction, keys: _ContextKeys) -> list[str]:
             matches.append("brand_fav")
         if static.brand == keys.viewed_brand:
             matches.append("brand_viewed")
+    # A product property the shopper says they like (e.g. preferences {"styles": ["sport"]}
+    # and product features {"style": "sport"}), whatever the JSON keys are called.
+    overlap = len(static.feature_values & keys.preference_values)
+    if overlap:
+        matches.append(f"pref_overlap:{min(overlap, 3)}")
     return matches

@@ -74,7 +74,10 @@ def test_long_values_are_bounded_but_stay_distinct() -> None:
     assert escape(a) != escape(b)
 
 
-@pytest.mark.parametrize("value", HOSTILE)
+NON_BLANK = [v for v in HOSTILE if v.strip()]
+
+
+@pytest.mark.parametrize("value", NON_BLANK)
 def test_hostile_product_values_yield_exactly_the_expected_features(
     workspace: Workspace, value: str
 ) -> None:
@@ -82,35 +85,39 @@ def test_hostile_product_values_yield_exactly_the_expected_features(
         action_id=f"id-{value}",
         category=value,
         brand=value,
-        features={value or "k": value, "ok": "fine"},
+        features={value: value, "ok": "fine"},
     )
     (line,) = FeatureEncoder().action_lines(ContextFeatures(), [action])
     counts = _namespaces(workspace, line)
-    # I: the id; N: the age bucket; P: ar flag + "ok" + up to 3 tokens for the value.
-    assert set(counts) == {"I", "P", "N"}
-    assert counts["I"] == 1
-    assert counts["N"] == 1
-    expected_p = 2 + (3 if value.strip() else 0)
-    assert counts["P"] == expected_p
+    # I: the id; K: category + brand; P: AR flag + the two features; N: age bucket.
+    assert counts == {"I": 1, "K": 2, "P": 3, "N": 1}
 
 
-@pytest.mark.parametrize("value", HOSTILE)
-def test_hostile_context_values_cannot_inject_namespaces(workspace: Workspace, value: str) -> None:
+@pytest.mark.parametrize("value", NON_BLANK)
+def test_hostile_context_values_yield_exactly_the_expected_features(
+    workspace: Workspace, value: str
+) -> None:
     context = ContextFeatures(
         user_id=value,
         device=value,
         page=value,
-        preferences={"favourite_categories": [value], value or "k": value},
+        preferences={"favourite_categories": [value], value: value},
         recent_categories=[value],
         viewed_category=value,
-        features={value or "k": [value, value + "2"]},
+        features={value: [value, value + "2"]},
     )
     line = FeatureEncoder().shared_line(context, slot=1)
-    assert "\n" not in line
-    # Namespace markers are exactly the ones the encoder writes.
-    markers = [part[1] for part in line.split() if part.startswith("|")]
-    assert set(markers) <= set("UWCVXS")
-    assert len(markers) == len(set(markers))
+    counts = _namespaces(workspace, line)
+    assert counts == {"U": 2, "Q": 1, "W": 1, "C": 2, "V": 1, "X": 2, "S": 1}
+
+
+@pytest.mark.parametrize("value", ["", "   ", "\n", "\t \r"])
+def test_blank_values_are_dropped(workspace: Workspace, value: str) -> None:
+    context = ContextFeatures(user_id=value, device=value, preferences={"k": value})
+    assert FeatureEncoder().shared_line(context) == "shared |Q profile=empty"
+    action = ActionFeatures(action_id="p", category=value, features={"k": value})
+    counts = _namespaces(workspace, FeatureEncoder().static_action_line(action))
+    assert counts == {"I": 1, "P": 1, "N": 1}
 
 
 def test_free_features_are_bounded_and_deterministic() -> None:
@@ -138,7 +145,7 @@ def test_non_finite_and_null_values_are_dropped() -> None:
 
 def test_cold_start_context_still_encodes() -> None:
     line = FeatureEncoder().shared_line(ContextFeatures())
-    assert line == "shared |U profile=empty"
+    assert line == "shared |Q profile=empty"
 
 
 def test_context_tokens_cover_time_device_page_and_viewed_product() -> None:
@@ -156,7 +163,7 @@ def test_context_tokens_cover_time_device_page_and_viewed_product() -> None:
     for expected in (
         "fav_cat=shoes",
         "recent_cat=bags",
-        "pref.size=b5",
+        "|Q size=b5",
         "user=42",
         "device=mobile",
         "tod=evening",
@@ -176,8 +183,17 @@ def test_match_features_compare_case_insensitively() -> None:
     shoes = ActionFeatures(action_id="s", category="Shoes", brand="acme")
     bag = ActionFeatures(action_id="b", category="bags", brand="other")
     shoe_line, bag_line = FeatureEncoder().action_lines(context, [shoes, bag])
-    assert shoe_line.endswith("|M cat_fav cat_viewed brand_fav")
+    assert shoe_line.endswith("|M cat_fav cat_top cat_viewed brand_fav")
     assert bag_line.endswith("|M cat_recent")
+
+
+def test_preference_values_matching_product_features_are_counted() -> None:
+    context = ContextFeatures(preferences={"styles": ["Sport", "street"], "newsletter": True})
+    sporty = ActionFeatures(action_id="a", features={"style": ["sport", "street"], "eco": True})
+    plain = ActionFeatures(action_id="b", features={"style": "classic", "eco": True})
+    sporty_line, plain_line = FeatureEncoder().action_lines(context, [sporty, plain])
+    assert sporty_line.endswith("|M pref_overlap:2")
+    assert "|M" not in plain_line  # "true" matching "true" is not a taste
 
 
 def test_price_bands_are_log_scale() -> None:
