@@ -18,7 +18,8 @@ from core import db
 from core.settings import Settings, get_settings
 from live import EventHub
 from schema import build_schema
-from services import events, seed
+from services import events, recommender, seed
+from services.recommender import RecommenderRuntime
 from web import health, media, webhooks
 from web.auth import Authenticator
 from web.graphql_view import GraphQLView
@@ -61,7 +62,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 created = await seed.seed_demo(currency=settings.currency)
                 if created:
                     logger.info("loaded the demo catalog: %d products", created)
-            yield
+            runtime = RecommenderRuntime(settings)
+            await runtime.start(hub)
+            recommender.install(runtime)
+            app.state.recommender = runtime
+            try:
+                yield
+            finally:
+                recommender.install(None)
+                await runtime.stop()
         finally:
             if cache is not None:
                 await cache.stop()

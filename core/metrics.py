@@ -9,7 +9,7 @@ product, a user) creates one time series per id and eventually takes Prometheus 
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram, Summary
 
 # --- live event bus (live/) -------------------------------------------------------------
 
@@ -88,4 +88,24 @@ WS_MESSAGES_SENT = Counter(
 WS_MESSAGES_DROPPED = Counter(
     "shopgraph_ws_messages_dropped_total",
     "Messages dropped because a websocket client fell behind (its oldest queued message).",
+)
+
+# --- recommendations (services/recommender.py) --------------------------------------------
+
+RECOMMENDATION_DECISIONS = Counter(
+    "shopgraph_recommendation_decisions_total",
+    "Recommendation slates decided (each logged with its propensities).",
+)
+RECOMMENDATION_LEARNED = Counter(
+    "shopgraph_recommendation_learned_total",
+    "Rewards on recommended items learned by this process's model.",
+)
+RECOMMENDATION_REWARD = Summary(
+    "shopgraph_recommendation_reward",
+    "Rewards learned (sum / count = mean reward).",
+)
+RECOMMENDATION_LATENCY = Histogram(
+    "shopgraph_recommendation_rank_seconds",
+    "Time to generate candidates and rank one slate.",
+    buckets=(0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064),
 )

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     ws_max_pending: int = Field(default=100, ge=1)
     # Browser origins allowed to open websockets (the React client's), comma-separated.
     ws_allowed_origins: CommaList = []
+    # Recommendations: where the model is checkpointed (default DATA_DIR/models), how often,
+    # how often to poll for rewards other processes logged, and the candidates per slate.
+    model_dir: Path | None = None
+    checkpoint_every: int = Field(default=500, ge=1)
+    learn_poll_seconds: float = Field(default=2.0, gt=0)
+    recommendation_candidates: int = Field(default=150, ge=10, le=500)
     # Reward per interaction action, overriding `services.rewards.DEFAULT_REWARDS` (JSON).
     rewards: dict[str, float] = {}
 

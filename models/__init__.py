@@ -10,6 +10,7 @@ from models.cart import CartItem
 from models.interaction import UserInteraction
 from models.order import Order, OrderItem, OrderStatus
 from models.product import Product
+from models.recommendation import RecommendationEvent, RecommendationReward
 from models.sessions import ARSession, ChatMessage, ChatSession
 from models.user import User
 from models.webhook import ProcessedWebhook
@@ -24,6 +25,8 @@ __all__ = [
     "OrderStatus",
     "ProcessedWebhook",
     "Product",
+    "RecommendationEvent",
+    "RecommendationReward",
     "User",
     "UserInteraction",
 ]

@@ -8,14 +8,23 @@ subscription must not keep an ever-growing DataLoader cache).
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from datetime import datetime
 
+import strawberry
 from strawberry import relay
 
 from core.errors import DomainError, ErrorCode
+from resolvers.recommendations import decide_slate
 from schema.context import Info
 from schema.loaders import Loaders
 from schema.types.live import InventoryChange
-from services import events
+from schema.types.recommendation import (
+    InteractionAction,
+    InteractionType,
+    RecommendationContextInput,
+    RecommendationSlate,
+)
+from services import events, recommender
 
 
 def _hub():
@@ -48,3 +57,42 @@ async def inventory_changed(
                 inventory=int(payload["inventory"]),
                 in_stock=bool(payload["inStock"]),
             )
+
+
+async def interaction_recorded(
+    info: Info, product_id: relay.GlobalID | None = None
+) -> AsyncGenerator[InteractionType, None]:
+    viewer = info.context.viewer
+    viewer.require_user()
+    wanted = _product_id(product_id)
+    async with _hub().subscribe(events.INTERACTIONS) as stream:
+        async for event in stream:
+            payload = event.payload
+            if not viewer.is_admin and payload.get("userId") != viewer.user_id:
+                continue
+            if wanted is not None and payload.get("productId") != wanted:
+                continue
+            info.context.loaders = Loaders()
+            yield InteractionType(
+                id=strawberry.ID(str(payload["interactionId"])),
+                action=InteractionAction(payload["action"]),
+                reward=float(payload["reward"]),
+                event_id=None,
+                created_at=datetime.fromisoformat(payload["createdAt"]),
+                product_pk=int(payload["productId"]),
+            )
+
+
+async def recommendations_updated(
+    info: Info, first: int = 10, context: RecommendationContextInput | None = None
+) -> AsyncGenerator[RecommendationSlate, None]:
+    viewer = info.context.viewer
+    session_id = context.session_id if context else None
+    if viewer.user is None and not session_id:
+        viewer.require_user()  # anonymous shoppers must name their session
+    runtime = recommender.current()
+    channel = events.learned_channel(user_id=viewer.user_id, session_id=session_id)
+    async with runtime.learned.subscribe(channel) as stream:
+        async for _event in stream:
+            info.context.loaders = Loaders()
+            yield await decide_slate(info, first, context)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import users
+from resolvers import recommendations, users
 from schema.permissions import IsAuthenticated
+from schema.types.recommendation import RecordInteractionPayload
 from schema.types.user import UpdateMePayload
 
 
@@ -19,5 +20,16 @@ class UserMutation:
 
 
 @strawberry.type
-class Mutation(UserMutation):
+class RecommendationMutation:
+    record_interaction: RecordInteractionPayload = strawberry.field(
+        resolver=recommendations.record_interaction,
+        description=(
+            "Record a view, tick, cross, cart add, purchase or AR view. With the `eventId` "
+            "of the slate that showed the product, the model learns from it right away."
+        ),
+    )
+
+
+@strawberry.type
+class Mutation(RecommendationMutation, UserMutation):
     pass

@@ -5,9 +5,10 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from resolvers import catalog, node, users
+from resolvers import catalog, node, recommendations, users
 from schema.permissions import IsAdmin
 from schema.types.product import ProductConnection, ProductFacets, ProductType
+from schema.types.recommendation import RecommendationSlate
 from schema.types.user import UserConnection, UserType
 
 
@@ -29,6 +30,17 @@ class CatalogQuery:
 
 
 @strawberry.type
+class RecommendationQuery:
+    recommendations: RecommendationSlate = strawberry.field(
+        resolver=recommendations.recommendations_query,
+        description=(
+            "A personalised slate (anonymous shoppers: pass `context.sessionId`). Every slate "
+            "is logged with its propensities; send its `eventId` with `recordInteraction`."
+        ),
+    )
+
+
+@strawberry.type
 class UserQuery:
     me: UserType | None = strawberry.field(
         resolver=users.me, description="The signed-in user; null when anonymous."
@@ -41,7 +53,7 @@ class UserQuery:
 
 
 @strawberry.type
-class Query(CatalogQuery, UserQuery):
+class Query(CatalogQuery, RecommendationQuery, UserQuery):
     node: relay.Node | None = strawberry.field(
         resolver=node.node, description="Fetch any object by its global id."
     )

@@ -6,6 +6,7 @@ import strawberry
 
 from resolvers import live
 from schema.types.live import InventoryChange
+from schema.types.recommendation import InteractionType, RecommendationSlate
 
 # Subscriptions whose results do not depend on who asks: all subscribers with the same
 # document and variables share one execution. Everything else is shared per viewer.
@@ -21,5 +22,20 @@ class CatalogSubscription:
 
 
 @strawberry.type
-class Subscription(CatalogSubscription):
+class RecommendationSubscription:
+    interaction_recorded: InteractionType = strawberry.subscription(
+        resolver=live.interaction_recorded,
+        description="Interactions as they are recorded: your own, or everyone's for admins.",
+    )
+    recommendations_updated: RecommendationSlate = strawberry.subscription(
+        resolver=live.recommendations_updated,
+        description=(
+            "A fresh slate (new `eventId`) each time the model has learned from one of your "
+            "interactions. Anonymous shoppers pass `context.sessionId`."
+        ),
+    )
+
+
+@strawberry.type
+class Subscription(CatalogSubscription, RecommendationSubscription):
     pass

@@ -51,6 +51,21 @@ async def inventory_changed(product_id: int, inventory: int) -> None:
     )
 
 
+async def interaction_recorded(interaction: Any) -> None:
+    await publish(
+        INTERACTIONS,
+        {
+            "interactionId": interaction.id,
+            "userId": interaction.user_id,
+            "sessionId": interaction.session_id,
+            "productId": interaction.product_id,
+            "action": str(interaction.action),
+            "reward": interaction.reward,
+            "createdAt": interaction.created_at,
+        },
+    )
+
+
 async def catalog_changed(product_id: int) -> None:
     """A product's catalog data changed (cached catalog responses must be dropped)."""
     await publish(CATALOG, {"productId": product_id})

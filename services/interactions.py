@@ -7,14 +7,21 @@ and bumps the product's popularity the same way.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.functions import Count
+from tortoise.transactions import in_transaction
 
-from models import Product, UserInteraction
+from core.errors import DomainError, ErrorCode, InvalidInput
+from models import Product, RecommendationReward, UserInteraction
 from models.interaction import InteractionAction
+from services import events
+from services.recommendations import RewardTarget, reward_target
+from services.recommender import REWARDS_CHANNEL, RecommenderRuntime
 from services.rewards import POPULARITY_DELTA, RewardTable
 
 MAX_CONTEXT_BYTES = 4096
@@ -54,3 +61,77 @@ async def action_counts(product_ids: Sequence[int]) -> list[tuple[int, str, int]
         .values_list("product_id", "action", "n")
     )
     return [(pid, str(action), int(n)) for pid, action, n in rows]
+
+
+async def record_feedback(
+    *,
+    rewards: RewardTable,
+    runtime: RecommenderRuntime,
+    product_id: int,
+    action: InteractionAction,
+    user_id: int | None,
+    session_id: str | None,
+    event_id: str | None = None,
+    context: Any = None,
+) -> UserInteraction:
+    """`recordInteraction`: store the interaction; with an `event_id`, also the reward on
+    that recommendation (once per decision, product and action), which the model learns
+    right after the commit."""
+    if user_id is None and not session_id:
+        raise InvalidInput("Anonymous shoppers must send a `sessionId`", field="sessionId")
+    context = validate_context(context)
+    if not await Product.exists(id=product_id):
+        raise DomainError(ErrorCode.PRODUCT_NOT_FOUND, "No product with this id", field="productId")
+    target = None
+    if event_id is not None:
+        target = await reward_target(
+            runtime, event_id=event_id, product_id=product_id, user_id=user_id,
+            session_id=session_id,
+        )  # fmt: skip
+    new_reward = False
+    async with in_transaction():
+        interaction = await record_interaction(
+            rewards=rewards, product_id=product_id, action=action, user_id=user_id,
+            session_id=session_id if user_id is None else None,
+            context={**context, **({"eventId": event_id} if event_id else {})},
+        )  # fmt: skip
+        if target is not None:
+            new_reward = await _log_reward(interaction, target, product_id, action)
+    if new_reward:
+        runtime.notify_reward()
+        await events.publish(REWARDS_CHANNEL, {"eventId": event_id})
+    await events.interaction_recorded(interaction)
+    return interaction
+
+
+async def _log_reward(
+    interaction: UserInteraction, target: RewardTarget, product_id: int, action: InteractionAction
+) -> bool:
+    if await RecommendationReward.exists(
+        event_id=target.event_pk, product_id=product_id, action=action.value
+    ):
+        return False
+    try:
+        async with in_transaction():  # a savepoint: a lost race must not abort the outer write
+            await RecommendationReward.create(
+                event_id=target.event_pk,
+                interaction=interaction,
+                product_id=product_id,
+                action=action.value,
+                reward=interaction.reward,
+                slot=target.slot,
+                probability=target.probability,
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def validate_context(context: Any) -> dict[str, Any]:
+    if context is None:
+        return {}
+    if not isinstance(context, dict):
+        raise InvalidInput("`context` must be a JSON object", field="context")
+    if len(json.dumps(context, separators=(",", ":"))) > MAX_CONTEXT_BYTES:
+        raise InvalidInput(f"`context` is limited to {MAX_CONTEXT_BYTES} bytes", field="context")
+    return context

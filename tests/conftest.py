@@ -25,12 +25,19 @@ def postgres_url() -> str:
     return need(POSTGRES_URL, "PostgreSQL")
 
 
-async def _fresh_postgres(url: str) -> None:
+async def _fresh_postgres(url: str):
+    """Empty the test database, holding an advisory lock for the whole session so that two
+    suites started at once on one machine take turns instead of dropping each other's
+    tables. Returns the connection that holds the lock."""
     conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await conn.close()
+    await conn.execute("SELECT pg_advisory_lock(hashtext('shopgraph-test-suite'))")
+    await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    return conn
+
+
+def _release(connection) -> None:
+    # The advisory lock goes with the connection; terminate() needs no event loop.
+    connection.terminate()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session", params=BACKENDS)
@@ -40,7 +47,8 @@ async def settings(request, tmp_path_factory) -> Settings:
     database_url = ""
     if request.param == "postgres":
         database_url = need(POSTGRES_URL, "PostgreSQL")
-        await _fresh_postgres(database_url)
+        lock = await _fresh_postgres(database_url)
+        request.addfinalizer(lambda: _release(lock))
     return Settings(
         env="test",
         data_dir=data_dir,
@@ -68,9 +76,14 @@ async def app(settings: Settings) -> AsyncIterator:
 @pytest_asyncio.fixture(loop_scope="session")
 async def db(app) -> AsyncIterator[None]:
     """An empty database for each test."""
+    from bandit.learner import BanditLearner
     from services.seed import reset_database
 
+    runtime = app.state.recommender
+    await runtime.decisions.flush()
     await reset_database()
+    await runtime.catalog.load()
+    runtime.learner = BanditLearner()  # each test starts from an untrained model
     yield
 
 

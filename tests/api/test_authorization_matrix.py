@@ -8,6 +8,7 @@ error code. A new query, mutation or subscription without an entry here fails th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ class World:
 
     tokens: dict[str, str | None]
     ids: dict[str, Any] = field(default_factory=dict)
+    client: Any = None
 
 
 Variables = Callable[[World], Awaitable[dict[str, Any]] | dict[str, Any]]
@@ -46,6 +48,17 @@ class Case:
     variables: Variables | None = None
     # Subscriptions: makes the event happen once the subscription is open.
     trigger: Callable[[World], Awaitable[None]] | None = None
+
+
+async def _user_ticks_a_recommendation(world: World) -> None:
+    body = await gql(
+        world.client,
+        """mutation($p: ID!, $e: ID) { recordInteraction(input:
+             {productId: $p, action: TICK, eventId: $e}) { userErrors { code } } }""",
+        {"p": world.ids["slate_product"], "e": world.ids["slate_event"]},
+        token=world.tokens["user"],
+    )
+    assert body["data"]["recordInteraction"]["userErrors"] == [], body
 
 
 async def _restock_first_product(world: World) -> None:
@@ -75,8 +88,33 @@ MATRIX: dict[str, Case] = {
     ),
     "Query.me": Case("{ me { id } }", {**dict.fromkeys(ROLES, OK), "anonymous": NULL}),
     "Query.users": Case("{ users(first: 1) { edges { node { id } } } }", ADMIN_ONLY),
+    "Query.recommendations": Case(
+        '{ recommendations(first: 2, context: {sessionId: "s"}) { eventId } }', PUBLIC
+    ),
+    "Mutation.recordInteraction": Case(
+        """mutation($p: ID!, $e: ID) {
+             recordInteraction(input: {productId: $p, action: TICK, eventId: $e}) {
+               interaction { id } userErrors { code } } }""",
+        {
+            "anonymous": "BAD_USER_INPUT",
+            "user": OK,
+            "other": "UNKNOWN_EVENT",
+            "admin": "UNKNOWN_EVENT",
+        },
+        lambda w: {"p": w.ids["slate_product"], "e": w.ids["slate_event"]},
+    ),
     "Mutation.updateMe": Case(
         'mutation { updateMe(input: {name: "New Name"}) { user { id } } }', SIGNED_IN
+    ),
+    "Subscription.interactionRecorded": Case(
+        "subscription { interactionRecorded { action reward product { id } } }",
+        {"anonymous": UNAUTH, "user": OK, "other": SILENT, "admin": OK},
+        trigger=_user_ticks_a_recommendation,
+    ),
+    "Subscription.recommendationsUpdated": Case(
+        "subscription { recommendationsUpdated(first: 3) { eventId items { probability } } }",
+        {"anonymous": UNAUTH, "user": OK, "other": SILENT, "admin": SILENT},
+        trigger=_user_ticks_a_recommendation,
     ),
     "Subscription.inventoryChanged": Case(
         "subscription { inventoryChanged { productId inventory inStock } }",
@@ -108,7 +146,7 @@ def test_every_operation_has_an_authorization_entry():
 
 
 @pytest.fixture
-async def world(client, token_for, catalog) -> World:
+async def world(app, client, token_for, catalog) -> World:
     tokens = {
         "anonymous": None,
         "user": token_for("user_matrix_owner", email="owner@example.com"),
@@ -119,11 +157,21 @@ async def world(client, token_for, catalog) -> World:
     for role in ("other", "admin"):
         await gql(client, "{ me { id } }", token=tokens[role])
     product = await gql(client, "{ products(first: 1) { edges { node { id } } } }")
+    await app.state.recommender.catalog.load()
+    slate = await gql(
+        client,
+        "{ recommendations(first: 3) { eventId items { product { id } } } }",
+        token=tokens["user"],
+    )
+    slate = slate["data"]["recommendations"]
     return World(
+        client=client,
         tokens=tokens,
         ids={
             "user": me["data"]["me"]["id"],
             "product": product["data"]["products"]["edges"][0]["node"]["id"],
+            "slate_event": slate["eventId"],
+            "slate_product": slate["items"][0]["product"]["id"],
         },
     )
 
@@ -131,7 +179,10 @@ async def world(client, token_for, catalog) -> World:
 def _outcome(body: dict[str, Any], field_name: str) -> str:
     if body.get("errors"):
         return body["errors"][0].get("extensions", {}).get("code", "NO_CODE")
-    return NULL if body["data"][field_name] is None else OK
+    value = body["data"][field_name]
+    if isinstance(value, dict) and value.get("userErrors"):
+        return value["userErrors"][0]["code"]
+    return NULL if value is None else OK
 
 
 async def _subscription_outcome(app, case: Case, world: World, role: str, variables) -> str:
@@ -165,6 +216,8 @@ async def _subscription_outcome(app, case: Case, world: World, role: str, variab
         return OK
     finally:
         first.cancel()
+        with contextlib.suppress(BaseException):
+            await first
         await stream.aclose()
 
 

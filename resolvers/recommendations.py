@@ -1,0 +1,83 @@
+"""Recommendation and interaction resolvers."""
+
+from __future__ import annotations
+
+from strawberry import relay
+
+from core.errors import DomainError, ErrorCode
+from models.interaction import InteractionAction as ActionValue
+from resolvers.payloads import with_user_errors
+from schema.context import Info
+from schema.types.product import ProductType
+from schema.types.recommendation import (
+    InteractionType,
+    Recommendation,
+    RecommendationContextInput,
+    RecommendationSlate,
+    RecordInteractionInput,
+    RecordInteractionPayload,
+)
+from services import interactions, recommendations, recommender
+
+
+def product_pk(value: relay.GlobalID | None, field: str) -> int | None:
+    if value is None:
+        return None
+    if value.type_name != "Product" or not value.node_id.isdigit():
+        raise DomainError(ErrorCode.PRODUCT_NOT_FOUND, "No product with this id", field=field)
+    return int(value.node_id)
+
+
+async def decide_slate(
+    info: Info, first: int, context: RecommendationContextInput | None
+) -> RecommendationSlate:
+    context = context or RecommendationContextInput()
+    request = recommendations.validate_request(
+        first=first,
+        page=context.page,
+        device=context.device,
+        product_id=product_pk(context.product_id, "context.productId"),
+        session_id=context.session_id,
+        features=context.features,
+    )
+    decision, products = await recommendations.recommend(
+        recommender.current(), info.context.viewer, request
+    )
+    return RecommendationSlate(
+        event_id=decision.event_id,
+        model_version=decision.slate.model_version,
+        items=[
+            Recommendation(
+                product=ProductType.from_model(product),
+                score=item.score,
+                probability=item.probability,
+                slot=item.slot,
+            )
+            for item, product in zip(decision.slate.items, products, strict=True)
+        ],
+    )
+
+
+async def recommendations_query(
+    info: Info, first: int = 10, context: RecommendationContextInput | None = None
+) -> RecommendationSlate:
+    return await decide_slate(info, first, context)
+
+
+async def record_interaction(info: Info, input: RecordInteractionInput) -> RecordInteractionPayload:
+    viewer = info.context.viewer
+
+    async def action() -> dict:
+        interaction = await interactions.record_feedback(
+            rewards=info.context.rewards,
+            runtime=recommender.current(),
+            product_id=product_pk(input.product_id, "productId"),
+            action=ActionValue(input.action.value),
+            user_id=viewer.user_id,
+            session_id=input.session_id,
+            event_id=None if input.event_id is None else str(input.event_id),
+            context=input.context,
+        )
+        return {"interaction": InteractionType.from_model(interaction)}
+
+    return await with_user_errors(RecordInteractionPayload, action)

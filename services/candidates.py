@@ -1,0 +1,199 @@
+"""Candidate generation for recommendations, from an in-memory index of the live catalog.
+
+Ranking cost grows with the number of candidates, so each request ranks a capped set
+(default 150) drawn from several sources, in this order of priority:
+
+1. neighbours of the product being viewed (same category, then same brand),
+2. the shopper's affinities (favourite categories/brands from preferences, recent
+   categories from their interactions), most popular first,
+3. globally popular products,
+4. new products (so that they get explored before they have any popularity),
+5. a random slice of the whole catalog (exploration beyond the popular head).
+
+Only active, in-stock products are candidates. The index holds one immutable
+`ActionFeatures` per product and is rebuilt in the background when catalog or stock events
+arrive (debounced) and periodically, so requests never query the catalog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from bandit.features import ActionFeatures
+from models import Product
+
+logger = logging.getLogger("shopgraph.candidates")
+
+NEW_PRODUCT_DAYS = 30.0
+
+
+@dataclass(frozen=True)
+class CandidateMix:
+    """How many candidates each source contributes at most (before de-duplication)."""
+
+    neighbours: int = 40
+    affinities: int = 50
+    popular: int = 40
+    new: int = 10
+    random: int = 30
+
+
+def action_features(
+    product: Product, now: datetime | None = None, *, state: list | None = None
+) -> ActionFeatures:
+    """The learner's view of a product; `state` ([price, popularity, age in days], as logged
+    with a decision) replaces the product's current values of those changing features."""
+    if state is not None:
+        price, popularity, age_days = state
+        price = None if price is None else Decimal(price)
+    else:
+        now = now or datetime.now(UTC)
+        price, popularity = product.price, product.popularity
+        age_days = max((now - product.created_at).total_seconds() / 86400.0, 0.0)
+    return ActionFeatures(
+        action_id=product.id,
+        category=product.category,
+        brand=product.brand,
+        price=price,
+        features=product.features or {},
+        popularity=popularity,
+        created_days_ago=age_days,
+        ar_enabled=product.ar_enabled,
+    )
+
+
+class CatalogIndex:
+    def __init__(self) -> None:
+        self.by_id: dict[int, ActionFeatures] = {}
+        self.products: dict[int, Product] = {}
+        self._by_category: dict[str, list[int]] = {}
+        self._by_brand: dict[str, list[int]] = {}
+        self._popular: list[int] = []
+        self._new: list[int] = []
+        self._all: list[int] = []
+        self.loaded_at = 0.0
+
+    @classmethod
+    def build(cls, products: Iterable[Product]) -> CatalogIndex:
+        index = cls()
+        now = datetime.now(UTC)
+        rows = [p for p in products if p.is_active and p.inventory > 0]
+        rows.sort(key=lambda p: (-p.popularity, p.id))
+        by_category: dict[str, list[int]] = defaultdict(list)
+        by_brand: dict[str, list[int]] = defaultdict(list)
+        for product in rows:
+            index.by_id[product.id] = action_features(product, now)
+            index.products[product.id] = product
+            by_category[product.category.lower()].append(product.id)
+            by_brand[product.brand.lower()].append(product.id)
+        index._by_category = dict(by_category)
+        index._by_brand = dict(by_brand)
+        index._popular = [p.id for p in rows]
+        index._new = [
+            p.id for p in sorted(rows, key=lambda p: p.created_at, reverse=True)
+            if (now - p.created_at).total_seconds() < NEW_PRODUCT_DAYS * 86400
+        ]  # fmt: skip
+        index._all = sorted(index.by_id)
+        index.loaded_at = time.monotonic()
+        return index
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    def candidates(
+        self,
+        *,
+        limit: int,
+        rng: random.Random,
+        viewed: int | None = None,
+        categories: Sequence[str] = (),
+        brands: Sequence[str] = (),
+        mix: CandidateMix | None = None,
+    ) -> list[ActionFeatures]:
+        mix = mix or CandidateMix()
+        chosen: dict[int, None] = {}
+
+        def take(ids: Iterable[int], most: int) -> None:
+            added = 0
+            for product_id in ids:
+                if added >= most or len(chosen) >= limit:
+                    return
+                if product_id != viewed and product_id not in chosen:
+                    chosen[product_id] = None
+                    added += 1
+
+        viewed_product = self.products.get(viewed) if viewed is not None else None
+        if viewed_product is not None:
+            same_category = self._by_category.get(viewed_product.category.lower(), [])
+            same_brand = self._by_brand.get(viewed_product.brand.lower(), [])
+            take(same_category, mix.neighbours * 3 // 4)
+            take(same_brand, mix.neighbours - mix.neighbours * 3 // 4)
+        affinity = [self._by_category.get(c.lower(), []) for c in categories]
+        affinity += [self._by_brand.get(b.lower(), []) for b in brands]
+        if affinity:
+            per_source = max(mix.affinities // len(affinity), 1)
+            for ids in affinity:
+                take(ids, per_source)
+        take(self._popular, mix.popular)
+        take(self._new, mix.new)
+        if self._all:
+            sample = rng.sample(self._all, min(len(self._all), mix.random * 2))
+            take(sample, mix.random)
+        # Whatever room is left goes to the popular head.
+        take(self._popular, limit)
+        return [self.by_id[i] for i in chosen]
+
+
+class CatalogIndexHolder:
+    """The process's current index, rebuilt off the request path."""
+
+    def __init__(self, *, min_interval: float = 2.0, max_age: float = 60.0) -> None:
+        self.index = CatalogIndex()
+        self.min_interval = min_interval
+        self.max_age = max_age
+        self._dirty = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    async def load(self) -> None:
+        started = time.perf_counter()
+        products = await Product.filter(is_active=True, inventory__gt=0)
+        self.index = CatalogIndex.build(products)
+        logger.debug(
+            "catalog index: %d products in %.0f ms",
+            len(self.index),
+            (time.perf_counter() - started) * 1000,
+        )
+
+    def mark_dirty(self) -> None:
+        self._dirty.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._refresh_forever(), name="catalog-index")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            # asyncio.timeout, unlike wait_for, does not spawn a task per wait.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.max_age):
+                    await self._dirty.wait()
+            self._dirty.clear()
+            try:
+                await self.load()
+            except Exception:
+                logger.exception("catalog index refresh failed; keeping the previous index")
+            await asyncio.sleep(self.min_interval)  # debounce bursts of stock changes

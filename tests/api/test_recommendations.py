@@ -1,0 +1,222 @@
+"""Recommendations through GraphQL: slates, logged decisions, rewards and online learning."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+import pytest
+
+from models import RecommendationEvent, RecommendationReward, UserInteraction
+from tests.support.graphql import error_codes, gql, gql_data
+
+SLATE = """
+query($first: Int!, $context: RecommendationContextInput) {
+  recommendations(first: $first, context: $context) {
+    eventId modelVersion
+    items { slot score probability product { id category inStock isActive } }
+  }
+}
+"""
+RECORD = """
+mutation($input: RecordInteractionInput!) {
+  recordInteraction(input: $input) {
+    interaction { id action reward eventId product { id } }
+    userErrors { field code message }
+  }
+}
+"""
+
+
+def gid(type_name: str, pk: int) -> str:
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+async def slate(client, token=None, first=5, **context):
+    data = await gql_data(client, SLATE, {"first": first, "context": context}, token=token)
+    return data["recommendations"]
+
+
+async def record(client, token=None, **fields):
+    body = await gql(client, RECORD, {"input": fields}, token=token)
+    return body["data"]["recordInteraction"]
+
+
+async def learned(app, updates_before: int, expected: int = 1) -> int:
+    runtime = app.state.recommender
+    for _ in range(100):
+        if runtime.learner.updates >= updates_before + expected:
+            break
+        await asyncio.sleep(0.02)
+    return runtime.learner.updates - updates_before
+
+
+async def test_a_slate_has_distinct_available_products_with_propensities(client, catalog, alice):
+    result = await slate(client, alice, first=8, page="home", device="mobile")
+    items = result["items"]
+    assert [i["slot"] for i in items] == list(range(8))
+    assert len({i["product"]["id"] for i in items}) == 8
+    assert all(0 < i["probability"] <= 1 for i in items)
+    assert all(i["product"]["inStock"] and i["product"]["isActive"] for i in items)
+    again = await slate(client, alice, first=8)
+    assert again["eventId"] != result["eventId"]
+
+
+async def test_every_decision_is_logged_with_its_propensities(app, client, catalog, alice):
+    result = await slate(client, alice, first=4, page="home")
+    await app.state.recommender.decisions.flush()
+    event = await RecommendationEvent.get(event_id=result["eventId"])
+    assert [i["probability"] for i in event.items] == [i["probability"] for i in result["items"]]
+    assert len(event.candidate_ids) >= 4 and event.model_version == result["modelVersion"]
+    assert event.context["page"] == "home" and event.user_id is not None
+
+
+async def test_viewing_a_product_puts_its_neighbours_among_the_candidates(app, client, catalog):
+    viewed = next(p for p in catalog if p.is_active and p.inventory > 0)
+    result = await slate(client, first=3, productId=gid("Product", viewed.id), sessionId="s-1")
+    await app.state.recommender.decisions.flush()
+    event = await RecommendationEvent.get(event_id=result["eventId"])
+    neighbours = {p.id for p in catalog if p.category == viewed.category and p.id != viewed.id}
+    assert len(neighbours & set(event.candidate_ids)) >= min(10, len(neighbours))
+    assert viewed.id not in event.candidate_ids
+
+
+@pytest.mark.parametrize(
+    ("variables", "code"),
+    [
+        ({"first": 0}, "BAD_USER_INPUT"),
+        ({"first": 51}, "BAD_USER_INPUT"),
+        ({"first": 3, "context": {"productId": gid("Product", 999999)}}, "PRODUCT_NOT_FOUND"),
+        ({"first": 3, "context": {"productId": gid("Order", 1)}}, "PRODUCT_NOT_FOUND"),
+        ({"first": 3, "context": {"features": [1, 2]}}, "BAD_USER_INPUT"),
+        ({"first": 3, "context": {"features": {"x": "y" * 3000}}}, "BAD_USER_INPUT"),
+        ({"first": 3, "context": {"device": "d" * 65}}, "BAD_USER_INPUT"),
+    ],
+)
+async def test_bad_recommendation_requests(client, catalog, variables, code):
+    body = await gql(client, SLATE, variables)
+    assert error_codes(body) == [code], body
+
+
+async def test_a_reward_is_logged_and_learned_once(app, client, catalog, alice):
+    result = await slate(client, alice, first=3)
+    product = result["items"][1]["product"]["id"]
+    before = app.state.recommender.learner.updates
+    first = await record(client, alice, productId=product, action="TICK", eventId=result["eventId"])
+    assert first["userErrors"] == []
+    assert first["interaction"]["reward"] == 1.0
+    assert first["interaction"]["eventId"] == result["eventId"]
+    assert await learned(app, before) == 1
+    again = await record(client, alice, productId=product, action="TICK", eventId=result["eventId"])
+    assert again["userErrors"] == []
+    await asyncio.sleep(0.1)
+    assert app.state.recommender.learner.updates == before + 1  # the repeat is not learned
+    rewards = await RecommendationReward.all()
+    assert len(rewards) == 1 and rewards[0].slot == 1
+    assert rewards[0].probability == result["items"][1]["probability"]
+    # A different action on the same recommendation is a new signal.
+    await record(client, alice, productId=product, action="CART_ADD", eventId=result["eventId"])
+    assert await learned(app, before, expected=2) == 2
+
+
+async def test_rewards_for_foreign_unknown_or_mismatched_events_are_refused(
+    client, catalog, alice, bob
+):
+    alice_slate = await slate(client, alice, first=3)
+    shown = alice_slate["items"][0]["product"]["id"]
+    not_shown = next(
+        gid("Product", p.id) for p in catalog
+        if gid("Product", p.id) not in {i["product"]["id"] for i in alice_slate["items"]}
+    )  # fmt: skip
+    cases = [
+        (bob, shown, alice_slate["eventId"]),  # someone else's decision
+        (alice, shown, "0" * 32),  # no such decision
+        (alice, not_shown, alice_slate["eventId"]),  # not in that slate
+        (None, shown, alice_slate["eventId"]),  # anonymous, with a session
+    ]
+    for token, product, event_id in cases:
+        fields = {"productId": product, "action": "TICK", "eventId": event_id}
+        if token is None:
+            fields["sessionId"] = "sess-x"
+        result = await record(client, token, **fields)
+        assert result["interaction"] is None
+        assert [e["code"] for e in result["userErrors"]] == ["UNKNOWN_EVENT"]
+    assert await UserInteraction.all().count() == 0
+    assert await RecommendationReward.all().count() == 0
+
+
+async def test_anonymous_shoppers_learn_through_their_session(app, client, catalog):
+    result = await slate(client, None, first=3, sessionId="sess-anon")
+    product = result["items"][0]["product"]["id"]
+    before = app.state.recommender.learner.updates
+    missing_session = await record(client, None, productId=product, action="TICK")
+    assert [e["code"] for e in missing_session["userErrors"]] == ["BAD_USER_INPUT"]
+    ok = await record(
+        client, None, productId=product, action="TICK", eventId=result["eventId"],
+        sessionId="sess-anon",
+    )  # fmt: skip
+    assert ok["userErrors"] == []
+    assert await learned(app, before) == 1
+
+
+async def test_interactions_without_an_event_are_stored_but_not_learned(
+    app, client, catalog, alice
+):
+    product = gid("Product", next(p.id for p in catalog if p.is_active))
+    before = app.state.recommender.learner.updates
+    result = await record(client, alice, productId=product, action="VIEW", context={"ref": "ad"})
+    assert result["userErrors"] == [] and result["interaction"]["reward"] == 0.0
+    await asyncio.sleep(0.1)
+    assert app.state.recommender.learner.updates == before
+    stored = await UserInteraction.get(id=int(result["interaction"]["id"]))
+    assert stored.context == {"ref": "ad"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"productId": gid("Product", 999999), "action": "TICK"}, "PRODUCT_NOT_FOUND"),
+        ({"action": "TICK", "context": [1]}, "BAD_USER_INPUT"),
+        ({"action": "TICK", "context": {"x": "y" * 5000}}, "BAD_USER_INPUT"),
+    ],
+)
+async def test_bad_interactions_write_nothing(client, catalog, alice, fields, code):
+    fields = {"productId": gid("Product", catalog[0].id), **fields}
+    result = await record(client, alice, **fields)
+    assert [e["code"] for e in result["userErrors"]] == [code]
+    assert await UserInteraction.all().count() == 0
+
+
+async def test_unknown_actions_fail_validation(client, catalog, alice):
+    body = await gql(
+        client, RECORD, {"input": {"productId": gid("Product", catalog[0].id), "action": "LIKE"}},
+        token=alice,
+    )  # fmt: skip
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+
+
+async def test_the_model_learns_a_shoppers_taste(app, client, catalog, alice):
+    """Tick every recommended Furniture item and cross the rest: Furniture must come to
+    dominate the first slot. Fails if rewards were not learned or not used."""
+    liked = "Furniture"
+
+    async def share_of_liked(rounds: int) -> float:
+        hits = 0
+        for _ in range(rounds):
+            result = await slate(client, alice, first=1, page="home")
+            hits += result["items"][0]["product"]["category"] == liked
+        return hits / rounds
+
+    baseline = await share_of_liked(30)
+    for _ in range(60):
+        result = await slate(client, alice, first=4, page="home")
+        for item in result["items"]:
+            action = "TICK" if item["product"]["category"] == liked else "CROSS"
+            await record(client, alice, productId=item["product"]["id"], action=action,
+                         eventId=result["eventId"])  # fmt: skip
+    await learned(app, 0, expected=0)
+    runtime = app.state.recommender
+    await runtime.learn_pending()
+    after = await share_of_liked(30)
+    assert after >= 0.6, (baseline, after)
+    assert after > baseline + 0.3, (baseline, after)

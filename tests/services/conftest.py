@@ -1,0 +1,1 @@
+from tests.api.conftest import catalog  # noqa: F401 - the same demo catalog fixture
