@@ -142,3 +142,23 @@ async def test_listing_sessions_with_messages_costs_the_same_for_2_or_5(client, 
     for _ in range(3):
         await open_with_messages()
     assert await queries() == few
+
+
+async def test_session_nodes_resolve_for_their_owner_only(client, catalog, alice, bob, admin):
+    ar_product = next(p for p in catalog if p.is_active and p.ar_enabled)
+    ar = await gql_data(client, START_AR, {"product": pid(ar_product)}, token=alice)
+    chat = await gql_data(client, START_CHAT, {"title": "t"}, token=alice)
+    session_id = chat["startChatSession"]["chatSession"]["id"]
+    message = await gql_data(client, POST, {"session": session_id, "body": "hi"}, token=alice)
+    ids = [
+        ar["startArSession"]["arSession"]["id"],
+        session_id,
+        message["postChatMessage"]["message"]["id"],
+    ]
+    query = "query($id: ID!) { node(id: $id) { id } }"
+    for node_id in ids:
+        assert (await gql_data(client, query, {"id": node_id}, token=alice))["node"] == {
+            "id": node_id
+        }
+        for token in (bob, admin, None):
+            assert (await gql_data(client, query, {"id": node_id}, token=token))["node"] is None
