@@ -35,8 +35,12 @@ async def start_ar_session(
 ) -> ARSession:
     details = _metadata(metadata)
     product = await Product.get_or_none(id=product_id)
-    if product is None or not product.is_active:
+    if product is None:
         raise DomainError(ErrorCode.PRODUCT_NOT_FOUND, "No such product", field="productId")
+    if not product.is_active:
+        raise DomainError(
+            ErrorCode.PRODUCT_INACTIVE, f"{product.name} is no longer sold", field="productId"
+        )
     if not product.ar_enabled:
         raise DomainError(
             ErrorCode.AR_NOT_SUPPORTED, f"{product.name} cannot be viewed in AR", field="productId"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tortoise.expressions import Q
 
@@ -47,9 +47,9 @@ async def list_orders(page: PageRequest, flt: OrderFilter, *, viewer: Viewer) ->
     if flt.status is not None:
         query = query.filter(status=flt.status)
     if flt.created_after is not None:
-        query = query.filter(created_at__gte=flt.created_after)
+        query = query.filter(created_at__gte=_utc(flt.created_after))
     if flt.created_before is not None:
-        query = query.filter(created_at__lt=flt.created_before)
+        query = query.filter(created_at__lt=_utc(flt.created_before))
     if page.after:
         cursor = Cursor.decode(page.after, kind=CURSOR_KIND, sort=CURSOR_SORT, field="after")
         at = _cursor_time(cursor.key)
@@ -64,6 +64,13 @@ async def list_orders(page: PageRequest, flt: OrderFilter, *, viewer: Viewer) ->
         has_next_page=len(rows) > page.size,
         has_previous_page=page.after is not None,
     )
+
+
+def _utc(moment: datetime) -> datetime:
+    """In UTC (naive input counts as UTC): SQLite compares timestamps as UTC text."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _cursor_time(key: object) -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import pytest
 
@@ -44,6 +44,10 @@ async def _place(client, token, products, key) -> str:
     return (await checkout(client, token, key=key))["order"]["id"]
 
 
+def _iso(variables: dict) -> dict:
+    return {k: v.isoformat() for k, v in variables.items()}
+
+
 def _ids(data) -> list[str]:
     return [edge["node"]["id"] for edge in data["orders"]["edges"]]
 
@@ -77,11 +81,21 @@ async def test_filters_by_status_and_date(client, placed, alice, admin):
     )
     confirmed = await gql_data(client, ORDERS, {"status": "CONFIRMED"}, token=alice)
     assert _ids(confirmed) == [placed["alice"][1]]
+    oldest = await Order.filter(id=pk_of(placed["alice"][0])).first()
+    # Offsets other than UTC compare correctly too (SQLite compares timestamps as text).
+    cet = timezone(timedelta(hours=2))
+    after_first = {"createdAfter": (oldest.created_at + timedelta(microseconds=1)).astimezone(cet)}
+    assert (
+        _ids(await gql_data(client, ORDERS, _iso(after_first), token=alice))
+        == (placed["alice"][:0:-1])
+    )
+    before_next = {"createdBefore": (oldest.created_at + timedelta(microseconds=1)).astimezone(cet)}
+    assert _ids(await gql_data(client, ORDERS, _iso(before_next), token=alice)) == [
+        placed["alice"][0]
+    ]
     newest = await Order.all().order_by("-created_at").first()
     later = {"createdAfter": (newest.created_at + timedelta(seconds=1)).isoformat()}
     assert _ids(await gql_data(client, ORDERS, later, token=alice)) == []
-    until = {"createdBefore": (newest.created_at + timedelta(seconds=1)).isoformat()}
-    assert len(_ids(await gql_data(client, ORDERS, until, token=alice))) == 3
 
 
 async def test_admins_see_every_order_and_filter_by_user(client, placed, admin, alice):

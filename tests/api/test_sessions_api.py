@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from models import ChatMessage, User, UserInteraction
+from models import ChatMessage, Product, User, UserInteraction
 from models.interaction import InteractionAction
 from services import events
 from tests.api.commerce import pid
@@ -58,6 +58,9 @@ async def test_ar_sessions_start_on_ar_products_only_and_end_once(client, catalo
 
     refused = await gql_data(client, START_AR, {"product": pid(flat)}, token=alice)
     assert user_errors(refused["startArSession"]) == [("productId", "AR_NOT_SUPPORTED")]
+    await Product.filter(id=ar_product.id).update(is_active=False)
+    withdrawn = await gql_data(client, START_AR, {"product": pid(ar_product)}, token=alice)
+    assert user_errors(withdrawn["startArSession"]) == [("productId", "PRODUCT_INACTIVE")]
     assert await UserInteraction.filter(action=InteractionAction.AR_VIEW).count() == 1
 
     foreign = (await gql_data(client, END_AR, {"id": session["id"]}, token=bob))["endArSession"]
