@@ -10,8 +10,10 @@ from services import cart as cart_service
 
 @strawberry.type(description="One product in the cart, priced at the current catalog price.")
 class CartLine:
-    product: ProductType
-    quantity: int
+    product: ProductType = strawberry.field(
+        description="The product as it is now (it may have been withdrawn since it was added)."
+    )
+    quantity: int = strawberry.field(description="Units of the product, 1 to 99.")
     unit_price: Money = strawberry.field(description="Today's price of one unit.")
     line_total: Money = strawberry.field(description="`unitPrice` times `quantity`, exact.")
 

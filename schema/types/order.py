@@ -24,7 +24,7 @@ OrderStatusEnum = strawberry.enum(
 
 @strawberry.type(description="A line of an order, frozen when the order was placed.")
 class OrderLine:
-    quantity: int
+    quantity: int = strawberry.field(description="Units ordered.")
     unit_price: Money = strawberry.field(description="The price of one unit at checkout.")
     line_total: Money = strawberry.field(description="`unitPrice` times `quantity`, exact.")
     product_name: str = strawberry.field(description="The product's name at checkout.")
@@ -50,9 +50,11 @@ class OrderLine:
 @strawberry.type(name="Order", description="A placed order. Its total and lines never change.")
 class OrderType(relay.Node):
     id: relay.NodeID[int]
-    status: OrderStatusEnum  # type: ignore[valid-type]
+    status: OrderStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Where the order is in its lifecycle."
+    )
     total: Money = strawberry.field(description="What the shopper paid, exact to the cent.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When the order was placed.")
     updated_at: datetime = strawberry.field(description="When the status last changed.")
     user_id: strawberry.Private[int]
 

@@ -32,7 +32,7 @@ async def _product(info: Info, product_id: int | None) -> ProductType | None:
 @strawberry.type(name="ArSession", description="A shopper viewing a product in AR.")
 class ArSessionType(relay.Node):
     id: relay.NodeID[int]
-    started_at: datetime
+    started_at: datetime = strawberry.field(description="When the session started.")
     ended_at: datetime | None = strawberry.field(description="Null while the session is open.")
     metadata: JSON = strawberry.field(description="What the client reported (device, ...).")
     product_id: strawberry.Private[int]
@@ -70,9 +70,11 @@ class ArSessionType(relay.Node):
 @strawberry.type(name="ChatMessage", description="One message of a chat session.")
 class ChatMessageType(relay.Node):
     id: relay.NodeID[int]
-    role: ChatRoleEnum  # type: ignore[valid-type]
-    body: str
-    created_at: datetime
+    role: ChatRoleEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Who wrote it: the shopper (USER) or the shop."
+    )
+    body: str = strawberry.field(description="The text, 1 to 2000 characters.")
+    created_at: datetime = strawberry.field(description="When it was posted.")
 
     @classmethod
     def from_model(cls, message: ChatMessage) -> ChatMessageType:
@@ -110,8 +112,8 @@ class ChatMessageConnection(relay.Connection[ChatMessageType]):
 @strawberry.type(name="ChatSession", description="A shopper's conversation, maybe about a product.")
 class ChatSessionType(relay.Node):
     id: relay.NodeID[int]
-    title: str
-    created_at: datetime
+    title: str = strawberry.field(description="Given when opened; the product's name by default.")
+    created_at: datetime = strawberry.field(description="When the session was opened.")
     updated_at: datetime = strawberry.field(description="When the last message was posted.")
     product_id: strawberry.Private[int | None]
 
