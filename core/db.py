@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate
 
@@ -15,13 +16,20 @@ from core.settings import Settings
 APP_LABEL = "shop"
 
 
+SQLITE_ENGINE = "core.sqlite_client"
+
+
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     url = settings.resolved_database_url
+    connection: str | dict[str, Any] = url
     if settings.is_postgres:
         sep = "&" if "?" in url else "?"
-        url = f"{url}{sep}maxsize={settings.database_pool_size}"
+        connection = f"{url}{sep}maxsize={settings.database_pool_size}"
+    else:
+        # Tortoise's SQLite client, except that transactions begin IMMEDIATE (see the module).
+        connection = {**expand_db_url(url), "engine": SQLITE_ENGINE}
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             APP_LABEL: {
                 "models": ["models"],

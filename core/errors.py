@@ -31,6 +31,8 @@ class ErrorCode(StrEnum):
     INVALID_QUANTITY = "INVALID_QUANTITY"
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
     CART_EMPTY = "CART_EMPTY"
+    CART_FULL = "CART_FULL"
+    CART_ITEM_NOT_FOUND = "CART_ITEM_NOT_FOUND"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
     INVALID_TRANSITION = "INVALID_TRANSITION"
@@ -55,6 +57,18 @@ class DomainError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code}, {self.message!r}, field={self.field!r})"
+
+
+class DomainErrors(DomainError):
+    """Several expected failures at once (e.g. every cart line checkout cannot fill), so the
+    shopper can fix them all in one go. Takes the code and message of the first."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        if not errors:
+            raise ValueError("DomainErrors needs at least one error")
+        first = errors[0]
+        super().__init__(first.code, first.message, field=first.field)
+        self.errors = list(errors)
 
 
 class InvalidInput(DomainError):

@@ -9,10 +9,20 @@ from __future__ import annotations
 from strawberry import relay
 
 from schema.context import Info
+from schema.types.order import OrderType
 from schema.types.product import ProductType
+from schema.types.sessions import ArSessionType, ChatMessageType, ChatSessionType
 from schema.types.user import UserType
 
-NODE_TYPES: dict[str, type[relay.Node]] = {"Product": ProductType, "User": UserType}
+# Every type's `resolve_nodes` applies its own visibility: foreign rows come back as None.
+NODE_TYPES: dict[str, type[relay.Node]] = {
+    "Product": ProductType,
+    "User": UserType,
+    "Order": OrderType,
+    "ArSession": ArSessionType,
+    "ChatSession": ChatSessionType,
+    "ChatMessage": ChatMessageType,
+}
 
 
 async def node(info: Info, id: relay.GlobalID) -> relay.Node | None:

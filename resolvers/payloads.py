@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from core.errors import DomainError
+from core.errors import DomainError, DomainErrors
 from schema.types.errors import UserError
 
 P = TypeVar("P")
@@ -18,5 +18,6 @@ async def with_user_errors(
     try:
         fields = await action()
     except DomainError as error:
-        return make_payload(user_errors=[UserError.from_domain(error)])
+        errors = error.errors if isinstance(error, DomainErrors) else [error]
+        return make_payload(user_errors=[UserError.from_domain(e) for e in errors])
     return make_payload(user_errors=[], **fields)

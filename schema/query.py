@@ -5,10 +5,15 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from resolvers import catalog, node, recommendations, users
-from schema.permissions import IsAdmin
+from resolvers import cart as cart_resolvers
+from resolvers import catalog, node, recommendations, sessions, users
+from resolvers import orders as order_resolvers
+from schema.permissions import IsAdmin, IsAuthenticated
+from schema.types.cart import Cart
+from schema.types.order import OrderConnection, OrderType
 from schema.types.product import ProductConnection, ProductFacets, ProductType
 from schema.types.recommendation import RecommendationSlate
+from schema.types.sessions import ChatSessionConnection
 from schema.types.user import UserConnection, UserType
 
 
@@ -53,7 +58,41 @@ class UserQuery:
 
 
 @strawberry.type
-class Query(CatalogQuery, RecommendationQuery, UserQuery):
+class CartQuery:
+    cart: Cart = strawberry.field(
+        resolver=cart_resolvers.cart,
+        permission_classes=[IsAuthenticated],
+        description="The signed-in shopper's cart.",
+    )
+
+
+@strawberry.type
+class OrderQuery:
+    orders: OrderConnection = strawberry.field(
+        resolver=order_resolvers.orders,
+        permission_classes=[IsAuthenticated],
+        description=(
+            "Orders, newest first (`first`/`after`, at most 100 per page). Shoppers see their "
+            "own; admins see everyone's and may filter by `userId`."
+        ),
+    )
+    order: OrderType | None = strawberry.field(
+        resolver=order_resolvers.order,
+        description="An order of the signed-in shopper (any order for admins); else null.",
+    )
+
+
+@strawberry.type
+class SessionQuery:
+    chat_sessions: ChatSessionConnection = strawberry.field(
+        resolver=sessions.chat_sessions,
+        permission_classes=[IsAuthenticated],
+        description="The signed-in shopper's chat sessions, most recently active first.",
+    )
+
+
+@strawberry.type
+class Query(CatalogQuery, RecommendationQuery, UserQuery, CartQuery, OrderQuery, SessionQuery):
     node: relay.Node | None = strawberry.field(
         resolver=node.node, description="Fetch any object by its global id."
     )

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from live import EventHub
+from models import ChatMessage, Order, OrderStatus
 
 INVENTORY = "inventory:all"
 ORDERS = "orders:all"
@@ -69,3 +70,34 @@ async def interaction_recorded(interaction: Any) -> None:
 async def catalog_changed(product_id: int) -> None:
     """A product's catalog data changed (cached catalog responses must be dropped)."""
     await publish(CATALOG, {"productId": product_id})
+
+
+async def order_status_changed(order: Order, *, previous: OrderStatus | None) -> None:
+    """An order was placed (`previousStatus` null) or moved on. Statuses are the GraphQL enum
+    names (`PENDING`, ...), `total` an exact decimal string."""
+    await publish(
+        ORDERS,
+        {
+            "orderId": order.id,
+            "userId": order.user_id,  # type: ignore[attr-defined]
+            "status": order.status.name,
+            "previousStatus": None if previous is None else previous.name,
+            "total": str(order.total),
+            "currency": order.currency,
+        },
+    )
+
+
+async def chat_message_added(message: ChatMessage, *, owner_id: int) -> None:
+    """A message was posted to a chat session owned by `owner_id`."""
+    await publish(
+        chat_channel(message.session_id),  # type: ignore[attr-defined]
+        {
+            "sessionId": message.session_id,  # type: ignore[attr-defined]
+            "messageId": message.id,
+            "userId": owner_id,
+            "role": message.role,
+            "body": message.body,
+            "createdAt": message.created_at.isoformat(),
+        },
+    )

@@ -2,7 +2,8 @@
 
 The object under test belongs to `user`; `other` is another signed-in shopper. Outcomes:
 OK (data, no error), NULL (the field answers null: foreign objects look missing) or an
-error code. A new query, mutation or subscription without an entry here fails the first test.
+error code -- of the GraphQL error, or of the payload's first userError. A new query,
+mutation or subscription without an entry here fails the first test.
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ from typing import Any
 import pytest
 from graphql import GraphQLObjectType
 
+from models import ARSession, CartItem, ChatSession, Product
 from schema import build_schema
-from tests.support.graphql import gql
+from services.checkout import checkout
+from services.rewards import RewardTable
+from services.seed import generate_products
+from tests.support.graphql import global_id, gql, pk_of
 
 ROLES = ("anonymous", "user", "other", "admin")
 OK, NULL = "OK", "NULL"
@@ -27,6 +32,11 @@ PUBLIC = dict.fromkeys(ROLES, OK)
 SIGNED_IN = {"anonymous": UNAUTH, "user": OK, "other": OK, "admin": OK}
 ADMIN_ONLY = {"anonymous": UNAUTH, "user": FORBIDDEN, "other": FORBIDDEN, "admin": OK}
 OWNER_OR_ADMIN = {"anonymous": NULL, "user": OK, "other": NULL, "admin": OK}
+
+
+def owner_only(refusal: str) -> dict[str, str]:
+    """A mutation on the owner's object: others (admins too) get `refusal` as a userError."""
+    return {"anonymous": UNAUTH, "user": OK, "other": refusal, "admin": refusal}
 
 
 @dataclass
@@ -121,6 +131,102 @@ MATRIX: dict[str, Case] = {
         PUBLIC,
         trigger=_restock_first_product,
     ),
+    # Cart: everyone has their own; `user`'s holds `cart_product`.
+    "Query.cart": Case("{ cart { itemCount } }", SIGNED_IN),
+    "Mutation.addToCart": Case(
+        "mutation($p: ID!) { addToCart(productId: $p) { cart { itemCount } userErrors { code } } }",
+        SIGNED_IN,
+        lambda w: {"p": w.ids["product"]},
+    ),
+    "Mutation.updateCartItem": Case(
+        "mutation($p: ID!) { updateCartItem(productId: $p, quantity: 2) "
+        "{ cart { itemCount } userErrors { code } } }",
+        owner_only("CART_ITEM_NOT_FOUND"),
+        lambda w: {"p": w.ids["cart_product"]},
+    ),
+    "Mutation.removeFromCart": Case(
+        "mutation($p: ID!) { removeFromCart(productId: $p) "
+        "{ cart { itemCount } userErrors { code } } }",
+        SIGNED_IN,
+        lambda w: {"p": w.ids["cart_product"]},
+    ),
+    "Mutation.clearCart": Case(
+        "mutation { clearCart { cart { itemCount } userErrors { code } } }", SIGNED_IN
+    ),
+    # Orders: `user` placed `order`.
+    "Mutation.checkout": Case(
+        'mutation { checkout(input: {idempotencyKey: "matrix-2"}) '
+        "{ order { id } userErrors { code } } }",
+        owner_only("CART_EMPTY"),
+    ),
+    "Query.orders": Case("{ orders(first: 5) { edges { node { id } } } }", SIGNED_IN),
+    "Query.order": Case(
+        "query($id: ID!) { order(id: $id) { id } }",
+        OWNER_OR_ADMIN,
+        lambda w: {"id": w.ids["order"]},
+    ),
+    "Mutation.cancelOrder": Case(
+        "mutation($id: ID!) { cancelOrder(id: $id) { order { id } userErrors { code } } }",
+        {**owner_only("ORDER_NOT_FOUND"), "admin": OK},
+        lambda w: {"id": w.ids["order"]},
+    ),
+    "Mutation.updateOrderStatus": Case(
+        "mutation($id: ID!) { updateOrderStatus(id: $id, status: CONFIRMED) "
+        "{ order { id } userErrors { code } } }",
+        ADMIN_ONLY,
+        lambda w: {"id": w.ids["order"]},
+    ),
+    # Admin catalog management.
+    "Mutation.createProduct": Case(
+        'mutation { createProduct(input: {name: "N", price: "1.00", category: "C", brand: "B"}) '
+        "{ product { id } userErrors { code } } }",
+        ADMIN_ONLY,
+    ),
+    "Mutation.updateProduct": Case(
+        'mutation($p: ID!) { updateProduct(id: $p, input: {name: "Renamed"}) '
+        "{ product { id } userErrors { code } } }",
+        ADMIN_ONLY,
+        lambda w: {"p": w.ids["product"]},
+    ),
+    "Mutation.setInventory": Case(
+        "mutation($p: ID!) { setInventory(productId: $p, inventory: 3) "
+        "{ product { id } userErrors { code } } }",
+        ADMIN_ONLY,
+        lambda w: {"p": w.ids["product"]},
+    ),
+    "Mutation.adjustInventory": Case(
+        "mutation($p: ID!) { adjustInventory(productId: $p, delta: 1) "
+        "{ product { id } userErrors { code } } }",
+        ADMIN_ONLY,
+        lambda w: {"p": w.ids["product"]},
+    ),
+    "Mutation.deactivateProduct": Case(
+        "mutation($p: ID!) { deactivateProduct(id: $p) { product { id } userErrors { code } } }",
+        ADMIN_ONLY,
+        lambda w: {"p": w.ids["product"]},
+    ),
+    # AR and chat sessions are private to their owner, admins included.
+    "Mutation.startArSession": Case(
+        "mutation($p: ID!) { startArSession(productId: $p) "
+        "{ arSession { id } userErrors { code } } }",
+        SIGNED_IN,
+        lambda w: {"p": w.ids["ar_product"]},
+    ),
+    "Mutation.endArSession": Case(
+        "mutation($id: ID!) { endArSession(id: $id) { arSession { id } userErrors { code } } }",
+        owner_only("SESSION_NOT_FOUND"),
+        lambda w: {"id": w.ids["ar_session"]},
+    ),
+    "Mutation.startChatSession": Case(
+        "mutation { startChatSession { chatSession { id } userErrors { code } } }", SIGNED_IN
+    ),
+    "Mutation.postChatMessage": Case(
+        'mutation($id: ID!) { postChatMessage(sessionId: $id, body: "Hello") '
+        "{ message { id } userErrors { code } } }",
+        owner_only("SESSION_NOT_FOUND"),
+        lambda w: {"id": w.ids["chat_session"]},
+    ),
+    "Query.chatSessions": Case("{ chatSessions(first: 5) { edges { node { id } } } }", SIGNED_IN),
 }
 
 
@@ -146,7 +252,11 @@ def test_every_operation_has_an_authorization_entry():
 
 
 @pytest.fixture
-async def world(app, client, token_for, catalog) -> World:
+async def world(app, client, token_for) -> World:
+    # A small catalog keeps the 200-odd cases fast; it has AR and in-stock products.
+    await Product.bulk_create(generate_products(20, seed=7))
+    catalog = await Product.all().order_by("id")
+    await app.state.recommender.catalog.load()
     tokens = {
         "anonymous": None,
         "user": token_for("user_matrix_owner", email="owner@example.com"),
@@ -157,7 +267,15 @@ async def world(app, client, token_for, catalog) -> World:
     for role in ("other", "admin"):
         await gql(client, "{ me { id } }", token=tokens[role])
     product = await gql(client, "{ products(first: 1) { edges { node { id } } } }")
-    await app.state.recommender.catalog.load()
+    owner = pk_of(me["data"]["me"]["id"])
+    bought, carted = [p for p in catalog if p.is_active and p.inventory >= 5][:2]
+    ar_product = next(p for p in catalog if p.is_active and p.ar_enabled)
+    rewards = RewardTable()
+    await CartItem.create(user_id=owner, product_id=bought.id, quantity=1)
+    order = await checkout(user_id=owner, idempotency_key="matrix", rewards=rewards, currency="USD")
+    await CartItem.create(user_id=owner, product_id=carted.id, quantity=1)
+    ar_session = await ARSession.create(user_id=owner, product_id=ar_product.id)
+    chat_session = await ChatSession.create(user_id=owner)
     slate = await gql(
         client,
         "{ recommendations(first: 3) { eventId items { product { id } } } }",
@@ -172,6 +290,11 @@ async def world(app, client, token_for, catalog) -> World:
             "product": product["data"]["products"]["edges"][0]["node"]["id"],
             "slate_event": slate["eventId"],
             "slate_product": slate["items"][0]["product"]["id"],
+            "cart_product": global_id("Product", carted.id),
+            "ar_product": global_id("Product", ar_product.id),
+            "order": global_id("Order", order.id),
+            "ar_session": global_id("ArSession", ar_session.id),
+            "chat_session": global_id("ChatSession", chat_session.id),
         },
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,3 +65,18 @@ def count_queries() -> Iterator[list[str]]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
+
+
+def global_id(type_name: str, pk: int | str) -> str:
+    """The Relay global id of a row (base64 of `Type:pk`)."""
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def pk_of(gid: str) -> int:
+    """The primary key inside a Relay global id."""
+    return int(base64.b64decode(gid).decode().partition(":")[2])
+
+
+def user_errors(payload: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """A mutation payload's userErrors as (field, code) pairs."""
+    return [(e["field"], e["code"]) for e in payload["userErrors"]]
