@@ -94,11 +94,12 @@ class LearnerConfig:
         one explored impression count as much as ~900 greedy ones; the model then learns
         from a handful of heavily weighted impressions and its quality depends on luck
         (simulator, SquareCB, cumulative CTR at 20k slates: 0.173 on seed 7 but 0.142 on
-        seed 11, against 0.173 / 0.175 unweighted; with epsilon-greedy and the first
-        feature set it was 0.06 against 0.12). 1.0 makes learning an unweighted
-        regression over every shown item — biased only through which items get shown,
-        which a model of the reward given the features tolerates. The exact logged
-        probabilities are still what `LearnExample` carries and evaluation uses.
+        seed 11, against 0.173 / 0.175 unweighted; with epsilon-greedy 0.1 and an early
+        feature set, CTR after 10k slates was about 0.05 against 0.12). 1.0 makes
+        learning an unweighted regression over every shown item — biased only through
+        which items get shown, which a model of the reward given the features
+        tolerates. The exact logged probabilities are still what `LearnExample` carries
+        and what evaluation uses.
     extra_args: appended verbatim (for experiments).
     """
 
