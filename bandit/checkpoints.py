@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 _PREFIX = "bandit-"
+_STALE_TMP_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -65,30 +67,38 @@ class Checkpoint:
     metadata_path: Path
 
 
+@dataclass(frozen=True)
+class ModelState:
+    """The learner's counters at the instant its weights were written."""
+
+    updates: int
+    last_sequence: int | None
+
+
 def write_checkpoint(
     directory: Path,
-    save_model: Callable[[Path], None],
+    save_model: Callable[[Path], ModelState],
     *,
     run_id: str,
-    updates: int,
-    last_sequence: int | None,
     vw_args: list[str],
     config: dict[str, Any],
     keep: int = 3,
 ) -> Checkpoint:
     """Write a checkpoint atomically and prune all but the newest `keep`.
 
-    `save_model(path)` must write the VW model to `path` (the caller holds the learner's
-    lock while it does, so weights and counters are one consistent snapshot).
+    `save_model(path)` must write the VW model to `path` and return the counters that
+    belong to exactly those weights (the learner holds its lock for just that call;
+    hashing, fsync and renames happen outside it).
     """
     directory.mkdir(parents=True, exist_ok=True)
-    stem = f"{_PREFIX}{updates:012d}-{time.time_ns()}"
-    model_path = directory / f"{stem}.vw"
-    metadata_path = directory / f"{stem}.json"
-    tmp_model = directory / f".tmp-{stem}.vw"
-    tmp_meta = directory / f".tmp-{stem}.json"
+    tmp_model = directory / f".tmp-{uuid.uuid4().hex}.vw"
+    tmp_meta = tmp_model.with_suffix(".json")
     try:
-        save_model(tmp_model)
+        state = save_model(tmp_model)
+        updates, last_sequence = state.updates, state.last_sequence
+        stem = f"{_PREFIX}{updates:012d}-{time.time_ns()}"
+        model_path = directory / f"{stem}.vw"
+        metadata_path = directory / f"{stem}.json"
         _fsync_file(tmp_model)
         os.replace(tmp_model, model_path)
         metadata = CheckpointMetadata(
@@ -170,6 +180,11 @@ def _prune(directory: Path, *, keep: int) -> None:
         if model.name not in kept_models:
             with contextlib.suppress(FileNotFoundError):
                 model.unlink()
+    # Temporary files of a save that crashed (old enough not to be one in progress).
+    for leftover in directory.glob(".tmp-*"):
+        with contextlib.suppress(FileNotFoundError):
+            if time.time() - leftover.stat().st_mtime > _STALE_TMP_SECONDS:
+                leftover.unlink()
 
 
 def _sha256(path: Path) -> str:

@@ -3,28 +3,31 @@
 Namespaces (VW keys interactions on the first letter of a namespace):
 
 Shared (context) side
-    U  user profile: favourite categories/brands, flattened preferences, recent
-       categories; `profile=empty` marks a cold-start shopper so the model can learn what
-       to show people it knows nothing about.
-    W  user identity (`user=<id>`): lets the model memorise individual tastes over time.
+    U  favourites and recent interest: favourite categories/brands (read from the
+       preferences JSON), recently engaged categories.
+    Q  the rest of the stated preferences, flattened (e.g. `price=mid`, `styles=sport`);
+       `profile=empty` marks a shopper we know nothing about, so the Q crosses learn
+       what to show cold-start shoppers.
+    W  user identity (`user=<id>`): lets the model memorise individual tastes.
     C  session: time-of-day bucket, weekday/weekend, device, page.
     V  the product being viewed (category, brand), when there is one.
     X  free `features` dict, flattened and bounded.
     S  slot (learning examples only): absorbs position bias in the reward regression.
 Action (product) side
     I  product identity (`id=<id>`): per-product appeal.
-    P  product attributes: category, brand, log-scale price band, flattened `features`,
-       AR availability.
-    N  popularity (log2 bucket) and age bucket; linear, so new products get a learnt
-       "newness" prior instead of looking like unknown ids.
-    M  match features computed against the context (category is a favourite / recent /
-       the viewed one, brand is a favourite / the viewed one). They generalise from the
-       first click on to categories and brands the model has never seen paired.
+    K  product kind: category and brand.
+    P  product properties: log-scale price band, AR availability, flattened `features`.
+    N  popularity (log2 bucket plus log1p numeric) and age bucket, so new products get a
+       learnt "newness" prior instead of looking like unknown ids.
+    M  match features computed against the context: the category is a favourite / the
+       top favourite / recent / the viewed one, the brand is a favourite / the viewed
+       one, and how many product feature values the shopper's preferences mention. They
+       generalise from the first clicks to pairs the model has never seen.
 
 Context namespaces are constant across the actions of one decision, so on their own they
-cannot change a ranking; personalisation comes from the quadratic interactions chosen in
-`LearnerConfig.interactions` (default `UP UI WP CP VP XP`, see learner docs for the
-measurements behind it).
+cannot change a ranking; personalisation comes from M and from the quadratic interactions
+in `LearnerConfig.interactions` (default `QP CP WK MN MP`; the learner docs explain the
+choice and the simulator measurements behind it).
 
 All values go through `bandit.tokens.escape`, and every namespace is bounded, so hostile or
 huge inputs cannot break the line format or inject features.

@@ -55,6 +55,16 @@ class Slate:
                 return entry
         raise KeyError(action_id)
 
+    def candidates_at(
+        self, slot: int, candidates: Sequence[ActionFeatures]
+    ) -> tuple[ActionFeatures, ...]:
+        """The set slot `slot` was drawn from: `candidates` minus the items of earlier slots.
+
+        This is what a decision-log line records as its candidates.
+        """
+        shown_above = {item.action_id for item in self.items[:slot]}
+        return tuple(c for c in candidates if c.action_id not in shown_above)
+
     def example_for(
         self,
         action_id: ActionId,
@@ -72,10 +82,9 @@ class Slate:
         which the item was chosen.
         """
         entry = self.item(action_id)
-        shown_above = {item.action_id for item in self.items[: entry.slot]}
         return LearnExample(
             context=context,
-            candidates=tuple(c for c in candidates if c.action_id not in shown_above),
+            candidates=self.candidates_at(entry.slot, candidates),
             chosen_id=action_id,
             probability=entry.probability,
             reward=reward,

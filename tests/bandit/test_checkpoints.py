@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -142,3 +144,13 @@ def test_only_the_newest_checkpoints_are_kept(tmp_path: Path, catalog) -> None:
     assert all(
         "00000000000" in n and n.split("-")[1] in ("000000000004", "000000000005") for n in names
     )
+
+
+def test_stale_temporary_files_are_cleaned_up(tmp_path: Path, catalog) -> None:
+    stale, fresh = tmp_path / ".tmp-crashed.vw", tmp_path / ".tmp-in-progress.vw"
+    for leftover in (stale, fresh):
+        leftover.write_bytes(b"partial")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    BanditLearner(CONFIG).save(tmp_path)
+    assert not stale.exists() and fresh.exists()
