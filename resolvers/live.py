@@ -14,17 +14,21 @@ import strawberry
 from strawberry import relay
 
 from core.errors import DomainError, ErrorCode
+from models import ChatMessage, Order
+from resolvers.ids import pk_of, product_pk
 from resolvers.recommendations import decide_slate
 from schema.context import Info
 from schema.loaders import Loaders
 from schema.types.live import InventoryChange
+from schema.types.order import OrderType
 from schema.types.recommendation import (
     InteractionAction,
     InteractionType,
     RecommendationContextInput,
     RecommendationSlate,
 )
-from services import events, recommender
+from schema.types.sessions import ChatMessageType
+from services import chat, events, recommender
 
 
 def _hub():
@@ -34,18 +38,10 @@ def _hub():
     return hub
 
 
-def _product_id(value: relay.GlobalID | None) -> int | None:
-    if value is None:
-        return None
-    if value.type_name != "Product" or not value.node_id.isdigit():
-        raise DomainError(ErrorCode.NOT_FOUND, "No product with this id", field="productId")
-    return int(value.node_id)
-
-
 async def inventory_changed(
     info: Info, product_id: relay.GlobalID | None = None
 ) -> AsyncGenerator[InventoryChange, None]:
-    wanted = _product_id(product_id)
+    wanted = None if product_id is None else product_pk(product_id)
     async with _hub().subscribe(events.INVENTORY) as stream:
         async for event in stream:
             payload = event.payload
@@ -64,7 +60,7 @@ async def interaction_recorded(
 ) -> AsyncGenerator[InteractionType, None]:
     viewer = info.context.viewer
     viewer.require_user()
-    wanted = _product_id(product_id)
+    wanted = None if product_id is None else product_pk(product_id)
     async with _hub().subscribe(events.INTERACTIONS) as stream:
         async for event in stream:
             payload = event.payload
@@ -96,3 +92,40 @@ async def recommendations_updated(
         async for _event in stream:
             info.context.loaders = Loaders()
             yield await decide_slate(info, first, context)
+
+
+async def order_status_changed(
+    info: Info, order_id: relay.GlobalID | None = None
+) -> AsyncGenerator[OrderType, None]:
+    viewer = info.context.viewer
+    viewer.require_user()
+    wanted = None if order_id is None else pk_of(
+        order_id, "Order", ErrorCode.ORDER_NOT_FOUND, field="orderId"
+    )  # fmt: skip
+    async with _hub().subscribe(events.ORDERS) as stream:
+        async for event in stream:
+            payload = event.payload
+            if not viewer.owns(payload.get("userId")):
+                continue
+            if wanted is not None and payload.get("orderId") != wanted:
+                continue
+            info.context.loaders = Loaders()
+            order = await Order.get_or_none(id=payload["orderId"])
+            if order is not None:
+                yield OrderType.from_model(order)
+
+
+async def chat_message_added(
+    info: Info, session_id: relay.GlobalID
+) -> AsyncGenerator[ChatMessageType, None]:
+    user = info.context.viewer.require_user()
+    pk = pk_of(session_id, "ChatSession", ErrorCode.SESSION_NOT_FOUND, field="sessionId")
+    if not await chat.sessions_by_ids([pk], user_id=user.id):
+        raise DomainError(
+            ErrorCode.SESSION_NOT_FOUND, "No chat session with this id", field="sessionId"
+        )
+    async with _hub().subscribe(events.chat_channel(pk)) as stream:
+        async for event in stream:
+            message = await ChatMessage.get_or_none(id=event.payload["messageId"])
+            if message is not None:
+                yield ChatMessageType.from_model(message)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from strawberry import relay
-
-from core.errors import DomainError, ErrorCode
 from models.interaction import InteractionAction as ActionValue
+from resolvers.ids import product_pk
 from resolvers.payloads import with_user_errors
 from schema.context import Info
 from schema.types.product import ProductType
@@ -20,14 +18,6 @@ from schema.types.recommendation import (
 from services import interactions, recommendations, recommender
 
 
-def product_pk(value: relay.GlobalID | None, field: str) -> int | None:
-    if value is None:
-        return None
-    if value.type_name != "Product" or not value.node_id.isdigit():
-        raise DomainError(ErrorCode.PRODUCT_NOT_FOUND, "No product with this id", field=field)
-    return int(value.node_id)
-
-
 async def decide_slate(
     info: Info, first: int, context: RecommendationContextInput | None
 ) -> RecommendationSlate:
@@ -36,7 +26,11 @@ async def decide_slate(
         first=first,
         page=context.page,
         device=context.device,
-        product_id=product_pk(context.product_id, "context.productId"),
+        product_id=(
+            None
+            if context.product_id is None
+            else product_pk(context.product_id, field="context.productId")
+        ),
         session_id=context.session_id,
         features=context.features,
     )
@@ -71,7 +65,7 @@ async def record_interaction(info: Info, input: RecordInteractionInput) -> Recor
         interaction = await interactions.record_feedback(
             rewards=info.context.rewards,
             runtime=recommender.current(),
-            product_id=product_pk(input.product_id, "productId"),
+            product_id=product_pk(input.product_id),
             action=ActionValue(input.action.value),
             user_id=viewer.user_id,
             session_id=input.session_id,

@@ -6,7 +6,9 @@ import strawberry
 
 from resolvers import live
 from schema.types.live import InventoryChange
+from schema.types.order import OrderType
 from schema.types.recommendation import InteractionType, RecommendationSlate
+from schema.types.sessions import ChatMessageType
 
 # Subscriptions whose results do not depend on who asks: all subscribers with the same
 # document and variables share one execution. Everything else is shared per viewer.
@@ -37,5 +39,23 @@ class RecommendationSubscription:
 
 
 @strawberry.type
-class Subscription(CatalogSubscription, RecommendationSubscription):
+class OrderSubscription:
+    order_status_changed: OrderType = strawberry.subscription(
+        resolver=live.order_status_changed,
+        description="Status changes of one order (`orderId`) or of all your orders; admins: all.",
+    )
+
+
+@strawberry.type
+class SessionSubscription:
+    chat_message_added: ChatMessageType = strawberry.subscription(
+        resolver=live.chat_message_added,
+        description="New messages in one of your chat sessions.",
+    )
+
+
+@strawberry.type
+class Subscription(
+    CatalogSubscription, RecommendationSubscription, OrderSubscription, SessionSubscription
+):
     pass

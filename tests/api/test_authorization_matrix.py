@@ -71,6 +71,28 @@ async def _user_ticks_a_recommendation(world: World) -> None:
     assert body["data"]["recordInteraction"]["userErrors"] == [], body
 
 
+async def _admin_confirms_the_order(world: World) -> None:
+    body = await gql(
+        world.client,
+        "mutation($id: ID!) { updateOrderStatus(id: $id, status: CONFIRMED) "
+        "{ userErrors { code } } }",
+        {"id": world.ids["order"]},
+        token=world.tokens["admin"],
+    )
+    assert body["data"]["updateOrderStatus"]["userErrors"] == [], body
+
+
+async def _user_posts_a_chat_message(world: World) -> None:
+    body = await gql(
+        world.client,
+        'mutation($id: ID!) { postChatMessage(sessionId: $id, body: "Hi") '
+        "{ userErrors { code } } }",
+        {"id": world.ids["chat_session"]},
+        token=world.tokens["user"],
+    )
+    assert body["data"]["postChatMessage"]["userErrors"] == [], body
+
+
 async def _restock_first_product(world: World) -> None:
     from models import Product
     from services import events
@@ -125,6 +147,23 @@ MATRIX: dict[str, Case] = {
         "subscription { recommendationsUpdated(first: 3) { eventId items { probability } } }",
         {"anonymous": UNAUTH, "user": OK, "other": SILENT, "admin": SILENT},
         trigger=_user_ticks_a_recommendation,
+    ),
+    "Subscription.orderStatusChanged": Case(
+        "subscription($id: ID) { orderStatusChanged(orderId: $id) { id status } }",
+        {"anonymous": UNAUTH, "user": OK, "other": SILENT, "admin": OK},
+        lambda w: {"id": w.ids["order"]},
+        trigger=_admin_confirms_the_order,
+    ),
+    "Subscription.chatMessageAdded": Case(
+        "subscription($id: ID!) { chatMessageAdded(sessionId: $id) { body role } }",
+        {
+            "anonymous": UNAUTH,
+            "user": OK,
+            "other": "SESSION_NOT_FOUND",
+            "admin": "SESSION_NOT_FOUND",
+        },
+        lambda w: {"id": w.ids["chat_session"]},
+        trigger=_user_posts_a_chat_message,
     ),
     "Subscription.inventoryChanged": Case(
         "subscription { inventoryChanged { productId inventory inStock } }",
