@@ -7,6 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from cli import bandit as bandit_commands
 from core.settings import get_settings
 
 SCHEMA_FILE = Path("schema.graphql")
@@ -148,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--name", help="Name claim (used when the user is first seen).")
     token.add_argument("--ttl", type=int, default=3600, help="Lifetime in seconds.")
     token.set_defaults(func=_token)
+
+    bandit_commands.add_commands(sub)
 
     export = sub.add_parser("export-schema", help="Write the GraphQL SDL to schema.graphql.")
     export.add_argument("--output", default=str(SCHEMA_FILE))

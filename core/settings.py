@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     checkpoint_every: int = Field(default=500, ge=1)
     learn_poll_seconds: float = Field(default=2.0, gt=0)
     recommendation_candidates: int = Field(default=150, ge=10, le=500)
+    # A shown item nobody reacts to within the window is learned with the default reward,
+    # for its top `default_reward_slots` slots (deeper slots are often never looked at).
+    reward_window_seconds: float = Field(default=600.0, ge=0)
+    default_reward: float = 0.0
+    default_reward_slots: int = Field(default=4, ge=0, le=50)
     # Reward per interaction action, overriding `services.rewards.DEFAULT_REWARDS` (JSON).
     rewards: dict[str, float] = {}
 

@@ -24,25 +24,36 @@ class RecommendationEvent(Model):
     items = fields.JSONField(default=list)
     model_version = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(db_index=True)
+    # Set when the reward window has closed and unrewarded slots got the default reward.
+    closed = fields.BooleanField(default=False)
 
     class Meta:
         table = "recommendation_events"
-        indexes = (("user_id", "created_at"), ("session_id", "created_at"))
+        indexes = (
+            ("user_id", "created_at"),
+            ("session_id", "created_at"),
+            ("closed", "created_at"),
+        )
 
 
 class RecommendationReward(Model):
     """A reward on a recommended item: one learning example, learned once, replayable.
 
     Unique per (decision, product, action): repeating an action on the same recommendation
-    is not learned twice, while distinct actions (a tick, then a purchase) each count.
+    is not learned twice, while distinct actions (a tick, then a purchase) each count. Action
+    `none` is the default reward of a shown item nobody reacted to within the window.
     """
 
     id = fields.BigIntField(primary_key=True)
     event = fields.ForeignKeyField(
         "shop.RecommendationEvent", related_name="rewards", on_delete=fields.CASCADE
     )
+    # NULL for the default reward given when the window closed without an interaction.
     interaction = fields.OneToOneField(
-        "shop.UserInteraction", related_name="recommendation_reward", on_delete=fields.CASCADE
+        "shop.UserInteraction",
+        related_name="recommendation_reward",
+        null=True,
+        on_delete=fields.CASCADE,
     )
     product_id = fields.IntField()
     action = fields.CharField(max_length=16)

@@ -7,11 +7,12 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bandit.features import ContextFeatures
+from bandit.features import ActionFeatures, ContextFeatures
 from core import metrics
 from core.errors import DomainError, ErrorCode, InvalidInput
 from models import Product, RecommendationEvent, UserInteraction
@@ -96,9 +97,16 @@ async def recent_categories(
 
 
 async def recommend(
-    runtime: RecommenderRuntime, viewer: Viewer, request: RecommendationRequest
+    runtime: RecommenderRuntime,
+    viewer: Viewer,
+    request: RecommendationRequest,
+    *,
+    candidates: Sequence[ActionFeatures] | None = None,
 ) -> tuple[Decision, list[Product]]:
-    """Decide a slate for the viewer and log it. Returns the decision and its products."""
+    """Decide a slate for the viewer and log it. Returns the decision and its products.
+
+    `candidates` replaces candidate generation (simulations and replays rank a given set).
+    """
     started = time.perf_counter()
     user = viewer.user
     index = runtime.catalog.index
@@ -130,13 +138,14 @@ async def recommend(
         preferences.get("categories") or preferences.get("favourite_categories")
     )
     favourite_brands = _strings(preferences.get("brands") or preferences.get("favourite_brands"))
-    candidates = index.candidates(
-        limit=runtime.settings.recommendation_candidates,
-        rng=rng,
-        viewed=request.product_id,
-        categories=[*recent[:3], *favourite_categories],
-        brands=favourite_brands,
-    )
+    if candidates is None:
+        candidates = index.candidates(
+            limit=runtime.settings.recommendation_candidates,
+            rng=rng,
+            viewed=request.product_id,
+            categories=[*recent[:3], *favourite_categories],
+            brands=favourite_brands,
+        )
     if not candidates:
         raise DomainError(ErrorCode.NOT_FOUND, "No products are available to recommend")
     slate = runtime.learner.rank(context, candidates, request.k, seed=rng.getrandbits(64))
@@ -151,7 +160,11 @@ async def recommend(
     runtime.decisions.record(decision)
     metrics.RECOMMENDATION_DECISIONS.inc()
     metrics.RECOMMENDATION_LATENCY.observe(time.perf_counter() - started)
-    return decision, [index.products[item.action_id] for item in slate.items]
+    chosen = [item.action_id for item in slate.items]
+    if any(product_id not in index.products for product_id in chosen):
+        found = {p.id: p for p in await Product.filter(id__in=chosen)}
+        return decision, [index.products.get(i) or found[i] for i in chosen]
+    return decision, [index.products[i] for i in chosen]
 
 
 def _strings(value: Any) -> list[str]:

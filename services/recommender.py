@@ -25,11 +25,12 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from bandit.features import ActionFeatures, ContextFeatures
 from bandit.learner import BanditLearner, LearnerConfig
@@ -44,6 +45,8 @@ from services.candidates import CatalogIndexHolder, action_features
 logger = logging.getLogger("shopgraph.recommender")
 
 REWARDS_CHANNEL = "rewards:all"
+DEFAULT_ACTION = "none"
+WINDOW_SWEEP_SECONDS = 5.0
 LEARN_BATCH = 500
 GAP_PATIENCE_SECONDS = 30.0
 
@@ -231,6 +234,8 @@ class RecommenderRuntime:
         self.catalog.start()
         self.decisions.start()
         self._tasks.append(asyncio.create_task(self._learn_forever(), name="learning-loop"))
+        if self.closes_windows:
+            self._tasks.append(asyncio.create_task(self._close_windows_forever(), name="windows"))
         if hub is not None:
             for channel, action in (
                 (REWARDS_CHANNEL, self._learn_wakeup.set),
@@ -286,6 +291,68 @@ class RecommenderRuntime:
         self.learner.save(self.model_dir)
         self._last_checkpoint_updates = self.learner.updates
         return True
+
+    # --- reward windows -------------------------------------------------------------------
+
+    @property
+    def closes_windows(self) -> bool:
+        """Only the checkpoint writer closes windows (the unique key keeps others harmless)."""
+        return self._checkpoint_lock_file is not None
+
+    async def close_windows(self, *, older_than: float | None = None) -> int:
+        """Give the default reward to shown items nobody reacted to within the window.
+
+        Without these examples the model would only ever hear about items someone clicked
+        or crossed, never about the ones shoppers silently ignored. Returns how many default
+        rewards were logged; the learning loop learns them like any other reward.
+        """
+        window = self.settings.reward_window_seconds if older_than is None else older_than
+        cutoff = datetime.now(UTC) - timedelta(seconds=window)
+        logged = 0
+        while True:
+            events = (
+                await RecommendationEvent.filter(closed=False, created_at__lte=cutoff)
+                .order_by("id")
+                .limit(500)
+            )
+            if not events:
+                break
+            rewarded: set[tuple[int, int]] = set(
+                await RecommendationReward.filter(event_id__in=[e.id for e in events]).values_list(
+                    "event_id", "product_id"
+                )
+            )
+            defaults = [
+                RecommendationReward(
+                    event_id=event.id,
+                    product_id=item["productId"],
+                    action=DEFAULT_ACTION,
+                    reward=self.settings.default_reward,
+                    slot=item["slot"],
+                    probability=item["probability"],
+                )
+                for event in events
+                for item in event.items
+                if item["slot"] < self.settings.default_reward_slots
+                and (event.id, item["productId"]) not in rewarded
+            ]
+            async with in_transaction():
+                if defaults:
+                    await RecommendationReward.bulk_create(defaults, ignore_conflicts=True)
+                await RecommendationEvent.filter(id__in=[e.id for e in events]).update(closed=True)
+            logged += len(defaults)
+        if logged:
+            self._learn_wakeup.set()
+        return logged
+
+    async def _close_windows_forever(self) -> None:
+        while True:
+            await asyncio.sleep(WINDOW_SWEEP_SECONDS)
+            try:
+                await self.decisions.flush()
+                await self.close_windows()
+            except Exception:
+                logger.exception("closing reward windows failed; will retry")
 
     # --- learning -------------------------------------------------------------------------
 
@@ -360,7 +427,7 @@ class RecommenderRuntime:
             event = by_pk.get(row.event_id)
             if event is None:
                 continue
-            decision = self.decisions.recent(event.event_id) or await self._rebuild(event)
+            decision = self.decisions.recent(event.event_id) or await rebuild_decision(event)
             if decision is None or decision.slot_of(row.product_id) is None:
                 logger.warning("reward %d does not match its decision; skipped", row.id)
                 continue
@@ -380,38 +447,39 @@ class RecommenderRuntime:
             await self.learned.publish(channel, {"rewardId": row.id, "productId": row.product_id})
         return learned
 
-    async def _rebuild(self, event: RecommendationEvent) -> Decision | None:
-        """A logged decision from the database (after a restart, or from another worker):
-        the products' attributes plus the price, popularity and age logged with it."""
-        ids = [int(i) for i in event.candidate_ids]
-        products = {p.id: p for p in await Product.filter(id__in=ids)}
-        if len(products) != len(set(ids)):
-            return None  # a candidate was deleted since: this decision cannot be rebuilt
-        states = event.candidate_state or [None] * len(ids)
-        candidates = tuple(
-            action_features(products[i], state=state) for i, state in zip(ids, states, strict=True)
-        )
-        slate = Slate(
-            items=tuple(
-                SlateItem(
-                    action_id=i["productId"],
-                    slot=i["slot"],
-                    probability=i["probability"],
-                    score=i["score"],
-                )
-                for i in event.items
-            ),
-            model_version=event.model_version,
-        )
-        return Decision(
-            event_id=event.event_id,
-            user_id=event.user_id,
-            session_id=event.session_id,
-            context=context_from_json(event.context),
-            candidates=candidates,  # type: ignore[arg-type]
-            slate=slate,
-            created_at=event.created_at,
-        )
+
+async def rebuild_decision(event: RecommendationEvent) -> Decision | None:
+    """A logged decision from the database (after a restart, or from another worker):
+    the products' attributes plus the price, popularity and age logged with it."""
+    ids = [int(i) for i in event.candidate_ids]
+    products = {p.id: p for p in await Product.filter(id__in=ids)}
+    if len(products) != len(set(ids)):
+        return None  # a candidate was deleted since: this decision cannot be rebuilt
+    states = event.candidate_state or [None] * len(ids)
+    candidates = tuple(
+        action_features(products[i], state=state) for i, state in zip(ids, states, strict=True)
+    )
+    slate = Slate(
+        items=tuple(
+            SlateItem(
+                action_id=i["productId"],
+                slot=i["slot"],
+                probability=i["probability"],
+                score=i["score"],
+            )
+            for i in event.items
+        ),
+        model_version=event.model_version,
+    )
+    return Decision(
+        event_id=event.event_id,
+        user_id=event.user_id,
+        session_id=event.session_id,
+        context=context_from_json(event.context),
+        candidates=candidates,  # type: ignore[arg-type]
+        slate=slate,
+        created_at=event.created_at,
+    )
 
 
 class _Holder:

@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from bandit.learner import BanditLearner, LearnerConfig
-from bandit.simulation.world import ShopperRequest, World
+from bandit.simulation.world import Outcome, ShopperRequest, World
 from bandit.slates import Slate, SlateItem
 
 
@@ -30,9 +30,14 @@ class Recommender(Protocol):
         ...
 
     def feedback(
-        self, request: ShopperRequest, shown: Sequence[SlateItem], rewards: Sequence[float]
+        self,
+        request: ShopperRequest,
+        shown: Sequence[SlateItem],
+        rewards: Sequence[float],
+        outcomes: Sequence[Outcome] | None = None,
     ) -> None:
-        """The reward of each shown item (same order as `shown`)."""
+        """The reward of each shown item (same order as `shown`); `outcomes` also names the
+        events behind each reward (tick, cart_add, ...) for recommenders that record them."""
         ...
 
 
@@ -52,7 +57,7 @@ class RandomRecommender:
             for slot, p in enumerate(picks)
         ]
 
-    def feedback(self, request, shown, rewards) -> None:
+    def feedback(self, request, shown, rewards, outcomes=None) -> None:
         """Random ignores feedback."""
 
 
@@ -73,7 +78,7 @@ class PopularityRecommender:
             for slot, p in enumerate(order)
         ]
 
-    def feedback(self, request, shown, rewards) -> None:
+    def feedback(self, request, shown, rewards, outcomes=None) -> None:
         for item, reward in zip(shown, rewards, strict=True):
             if reward > 0:
                 self._positives[item.action_id] += 1
@@ -93,7 +98,7 @@ class OracleRecommender:
         order = np.argsort(-value, kind="stable")[:k]
         return [SlateItem(ids[p], slot, 1.0, float(value[p])) for slot, p in enumerate(order)]
 
-    def feedback(self, request, shown, rewards) -> None:
+    def feedback(self, request, shown, rewards, outcomes=None) -> None:
         """The oracle has nothing to learn."""
 
 
@@ -111,7 +116,7 @@ class VWRecommender:
         self._slates[request.request_id] = slate
         return slate.items
 
-    def feedback(self, request, shown, rewards) -> None:
+    def feedback(self, request, shown, rewards, outcomes=None) -> None:
         slate = self._slates.pop(request.request_id)
         for item, reward in zip(shown, rewards, strict=True):
             self.learner.learn(

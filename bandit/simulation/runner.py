@@ -107,7 +107,7 @@ def simulate(world: World, recommender: Recommender, config: SimulationConfig) -
         shown = list(recommender.recommend(request, config.slate_size))
         _check_slate(shown, request, config.slate_size)
         outcomes = world.outcomes(request, [item.action_id for item in shown], outcome_rng)
-        recommender.feedback(request, shown, [o.reward for o in outcomes])
+        recommender.feedback(request, shown, [o.reward for o in outcomes], outcomes)
         user = int(request.user_id.split("-")[1])
         for item, outcome in zip(shown, outcomes, strict=True):
             if outcome.ticked:

@@ -86,3 +86,32 @@ async def test_every_process_learns_every_reward(settings, catalog, tmp_path):
         finally:
             await web_1.stop()
             await web_2.stop()
+
+
+async def test_ignored_items_get_the_default_reward_when_the_window_closes(
+    settings, catalog, tmp_path
+):
+    user = await User.create(clerk_id="user_window")
+    viewer = Viewer(user=user)
+    runtime = await _runtime(settings, tmp_path)
+    try:
+        request = recommendations.RecommendationRequest(k=5, page="home")
+        decision, products = await recommendations.recommend(runtime, viewer, request)
+        await interactions.record_feedback(
+            rewards=RewardTable(), runtime=runtime, product_id=products[1].id,
+            action=InteractionAction.TICK, user_id=user.id, session_id=None,
+            event_id=decision.event_id,
+        )  # fmt: skip
+        await runtime.decisions.flush()
+        assert await runtime.close_windows(older_than=3600) == 0  # window still open
+        logged = await runtime.close_windows(older_than=0)
+        # Slots 0, 2 and 3 were ignored (slot 1 was ticked, slot 4 is below the default slots).
+        assert logged == 3
+        defaults = await RecommendationReward.filter(action="none").order_by("slot")
+        assert [r.slot for r in defaults] == [0, 2, 3]
+        assert all(r.reward == 0.0 and r.interaction_id is None for r in defaults)
+        assert await runtime.close_windows(older_than=0) == 0  # closed once
+        await runtime.learn_pending()
+        assert runtime.learner.updates == 4
+    finally:
+        await runtime.stop()
