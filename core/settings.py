@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     clerk_webhook_secret: str | None = None
     # Clock skew tolerated on exp/nbf/iat; capped at 5 s.
     auth_leeway_seconds: float = Field(default=5.0, ge=0, le=5)
+    # How long a verified token's viewer is reused (0 disables the cache).
+    auth_cache_seconds: float = Field(default=10.0, ge=0, le=300)
     # Admins: a dotted claim path and the value that grants the role, or listed user ids.
     admin_claim: str = "metadata.role"
     admin_claim_value: str = "admin"

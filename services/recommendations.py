@@ -76,9 +76,24 @@ def validate_request(
 async def recent_categories(
     runtime: RecommenderRuntime, *, user_id: int | None, session_id: str | None
 ) -> list[str]:
-    """Categories of the shopper's latest interactions, newest first, without repeats."""
+    """Categories of the shopper's latest interactions, newest first, without repeats.
+
+    Cached for a few seconds per shopper (a feature may lag that much; `record_feedback`
+    refreshes it at once for the shopper who just interacted)."""
     if user_id is None and session_id is None:
         return []
+    key = (user_id, session_id)
+    cached = runtime.recent_categories.get(key)
+    if cached is not None:
+        return cached
+    categories = await _load_recent_categories(runtime, user_id=user_id, session_id=session_id)
+    runtime.recent_categories.put(key, categories)
+    return categories
+
+
+async def _load_recent_categories(
+    runtime: RecommenderRuntime, *, user_id: int | None, session_id: str | None
+) -> list[str]:
     query = UserInteraction.filter(user_id=user_id) if user_id is not None else (
         UserInteraction.filter(session_id=session_id, user_id=None)
     )  # fmt: skip

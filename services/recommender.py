@@ -110,6 +110,30 @@ def context_from_json(data: dict[str, Any]) -> ContextFeatures:
     return ContextFeatures(**{k: v for k, v in values.items() if k in known})
 
 
+class TTLCache:
+    """A small bounded cache whose entries expire after `ttl` seconds."""
+
+    def __init__(self, *, ttl: float, max_entries: int = 50_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Any, tuple[Any, float]] = OrderedDict()
+
+    def get(self, key: Any) -> Any | None:
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry[1] > self.ttl:
+            return None
+        return entry[0]
+
+    def put(self, key: Any, value: Any) -> None:
+        self._entries[key] = (value, time.monotonic())
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def forget(self, key: Any) -> None:
+        self._entries.pop(key, None)
+
+
 class DecisionLog:
     """Recent decisions in memory (bounded) and a batched writer to the database."""
 
@@ -205,6 +229,8 @@ class RecommenderRuntime:
         self.learner = learner or BanditLearner(LearnerConfig())
         self.catalog = CatalogIndexHolder()
         self.decisions = DecisionLog()
+        # (user id, session id) -> recent categories, a context feature read per request.
+        self.recent_categories = TTLCache(ttl=5.0)
         self.learned = EventHub.from_url("memory://")  # local "a reward was learned" news
         self._learn_wakeup = asyncio.Event()
         self._learning = asyncio.Lock()

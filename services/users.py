@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,19 @@ MAX_NAME_LENGTH = 200
 MAX_URL_LENGTH = 2048
 MAX_PREFERENCES_BYTES = 16 * 1024
 MAX_PREFERENCES_DEPTH = 5
+
+
+_account_listeners: list[Callable[[int], None]] = []
+
+
+def on_account_changed(listener: Callable[[int], None]) -> None:
+    """Call `listener(user_id)` whenever this process changes an account (caches drop it)."""
+    _account_listeners.append(listener)
+
+
+def _account_changed(user_id: int) -> None:
+    for listener in _account_listeners:
+        listener(user_id)
 
 
 def is_admin_claim(claims: dict[str, Any], settings: Settings) -> bool:
@@ -127,6 +141,7 @@ async def update_profile(user: User, changes: ProfileChanges) -> User:
         user.preferences, fields = changes.preferences, [*fields, "preferences"]
     if fields:
         await user.save(update_fields=[*fields, "updated_at"])
+        _account_changed(user.id)
     return user
 
 
@@ -174,6 +189,7 @@ async def _upsert_from_clerk(data: dict[str, Any]) -> None:
         await User.create(clerk_id=clerk_id, **values)
     elif user.deleted_at is None:
         await User.filter(id=user.id).update(**values)
+        _account_changed(user.id)
 
 
 async def _erase(clerk_id: str) -> None:
@@ -188,6 +204,7 @@ async def _erase(clerk_id: str) -> None:
     await ARSession.filter(user_id=user.id).delete()
     # Behaviour stays useful for learning once it no longer points at a person.
     await UserInteraction.filter(user_id=user.id).update(user_id=None)
+    _account_changed(user.id)
     await User.filter(id=user.id).update(
         email=None,
         name="",
