@@ -16,6 +16,12 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 
 
+class ServerURL(str):
+    """The server's base URL; `.pid` is its process id (for memory measurements)."""
+
+    pid: int
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -31,7 +37,7 @@ def live_server(
     factory: str = "app:create_app",
     health_path: str = "/healthz",
     extra_args: tuple[str, ...] = (),
-) -> Iterator[str]:
+) -> Iterator[ServerURL]:
     """Run `uvicorn <factory> --factory` with `env` on top of the current environment; yield
     its base URL (http://127.0.0.1:PORT) once `health_path` answers; stop it afterwards."""
     port = port or free_port()
@@ -48,7 +54,8 @@ def live_server(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-        base = f"http://127.0.0.1:{port}"
+        base = ServerURL(f"http://127.0.0.1:{port}")
+        base.pid = process.pid
         try:
             deadline = time.monotonic() + startup_timeout
             while True:
