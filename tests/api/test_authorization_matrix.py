@@ -120,6 +120,7 @@ MATRIX: dict[str, Case] = {
     ),
     "Query.me": Case("{ me { id } }", {**dict.fromkeys(ROLES, OK), "anonymous": NULL}),
     "Query.users": Case("{ users(first: 1) { edges { node { id } } } }", ADMIN_ONLY),
+    "Query.analytics": Case("{ analytics { interactionsByAction { count } } }", ADMIN_ONLY),
     "Query.recommendations": Case(
         '{ recommendations(first: 2, context: {sessionId: "s"}) { eventId } }', PUBLIC
     ),
