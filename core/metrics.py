@@ -9,7 +9,9 @@ product, a user) creates one time series per id and eventually takes Prometheus 
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram, Summary
+
+from core.errors import ErrorCode
 
 # --- live event bus (live/) -------------------------------------------------------------
 
@@ -69,3 +71,77 @@ LIVE_BUS_RECONNECTS = Counter(
     "shopgraph_live_bus_reconnects_total",
     "Times the live event bus re-established its Redis subscriber connection after losing it.",
 )
+
+
+# --- GraphQL API (schema/observability.py, web/) ---------------------------------------
+
+GRAPHQL_OPERATIONS = Counter(
+    "shopgraph_graphql_operations_total",
+    "GraphQL operations handled, by operation name and type. Names are those of operations "
+    'that ran, up to a fixed number per process; others count as operation="other", '
+    'unnamed ones as "anonymous"; type="unknown" when the document did not parse.',
+    ["operation", "type"],
+)
+GRAPHQL_OPERATION_DURATION = Histogram(
+    "shopgraph_graphql_operation_duration_seconds",
+    "Time to parse, validate and execute a GraphQL query or mutation (subscriptions are "
+    "long-lived and not timed).",
+    ["operation", "type"],
+)
+ERRORS = Counter(
+    "shopgraph_errors_total",
+    "Errors returned to clients by code: GraphQL errors and HTTP-level refusals (400, 401, "
+    "413, 415, ...). Codes outside the ErrorCode enum count as OTHER.",
+    ["code"],
+)
+# `livesum`: in multiprocess mode (PROMETHEUS_MULTIPROC_DIR) the sum over live workers.
+WEBSOCKET_CONNECTIONS = Gauge(
+    "shopgraph_websocket_connections",
+    "Accepted GraphQL websocket connections currently open.",
+    multiprocess_mode="livesum",
+)
+GRAPHQL_SUBSCRIPTIONS_ACTIVE = Gauge(
+    "shopgraph_graphql_subscriptions_active",
+    "GraphQL subscription operations currently streaming.",
+    multiprocess_mode="livesum",
+)
+RATE_LIMIT_BACKEND_ERRORS = Counter(
+    "shopgraph_rate_limit_backend_errors_total",
+    "Rate-limit checks that could not reach Redis and were counted in process memory.",
+)
+
+
+def count_error(code: str) -> None:
+    """Count one error returned to a client (label bounded to the ErrorCode enum)."""
+    ERRORS.labels(code if code in ErrorCode.__members__ else "OTHER").inc()
+
+
+# --- recommendations (the recommendation engine increments these) ----------------------
+
+RECOMMENDATION_DECISIONS = Counter(
+    "shopgraph_recommendation_decisions_total",
+    "Recommendation decisions made (one per ranked slate served), for the IPS log.",
+)
+RECOMMENDATION_LEARNED_EXAMPLES = Counter(
+    "shopgraph_recommendation_learned_examples_total",
+    "Rewarded examples the recommendation model has learned from.",
+)
+RECOMMENDATION_REWARD = Summary(
+    "shopgraph_recommendation_reward",
+    "Reward of each learned example; mean reward over a period is rate(_sum) / rate(_count).",
+)
+RECOMMENDATION_MEAN_REWARD = Gauge(
+    "shopgraph_recommendation_mean_reward",
+    "Mean reward of the current model since it was loaded, as the engine computes it.",
+    multiprocess_mode="mostrecent",
+)
+
+
+def record_recommendation_decision() -> None:
+    RECOMMENDATION_DECISIONS.inc()
+
+
+def record_learned_example(reward: float) -> None:
+    """One rewarded example learned: counts it and feeds the reward summary."""
+    RECOMMENDATION_LEARNED_EXAMPLES.inc()
+    RECOMMENDATION_REWARD.observe(reward)

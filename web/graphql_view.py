@@ -18,6 +18,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from core.errors import ErrorCode
+from core.metrics import count_error
 from core.settings import Settings
 from schema.context import Context
 from schema.errors import ensure_error_codes
@@ -26,11 +27,13 @@ from services.rewards import RewardTable
 from services.tokens import InvalidToken
 from web.auth import Authenticator
 from web.request_id import request_id_of
+from web.websockets import WebSocketTracker
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
 def error_body(message: str, code: ErrorCode | str) -> dict[str, Any]:
+    count_error(str(code))
     return {"errors": [{"message": message, "extensions": {"code": str(code)}}]}
 
 
@@ -52,12 +55,17 @@ class GraphQLView(GraphQL):
     def __init__(
         self, schema: Any, *, settings: Settings, authenticator: Authenticator, **kw: Any
     ) -> None:
+        kw.setdefault("graphql_ide", "graphiql" if settings.graphiql_enabled else None)
         super().__init__(schema, **kw)
         self.settings = settings
         self.authenticator = authenticator
         self.rewards = RewardTable(settings.rewards)
+        self.websockets = WebSocketTracker()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.websockets.serve(scope, receive, send, super().__call__)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -79,6 +87,8 @@ class GraphQLView(GraphQL):
         status, reason = exc.status_code, exc.reason
         if reason == "Unsupported content type":
             status, reason = 415, "Unsupported content type: send application/json"
+        if reason == "Batching is not enabled":
+            reason = "Batched requests (a JSON array) are not supported: send one operation"
         if isinstance(exc.__cause__, InvalidOperationTypeError):
             # GraphQL over HTTP: a mutation over GET is 405 Method Not Allowed.
             status = 405
@@ -135,7 +145,9 @@ class GraphQLView(GraphQL):
         request = getattr(sub_response, "_request", None)
         if request is not None and _wants_graphql_response_json(request):
             response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
-            if isinstance(response_data, dict) and "data" not in response_data:
+            request_error = isinstance(response_data, dict) and "data" not in response_data
+            if request_error and response.status_code == 200:
+                # 400 unless the request was refused with its own status (429).
                 response.status_code = 400
         return response
 
