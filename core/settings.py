@@ -66,6 +66,8 @@ class Settings(BaseSettings):
 
     # Bearer token required by GET /metrics; unset means open (scrape it on a private port).
     metrics_token: str | None = None
+    # `shop serve`: how long in-flight requests may take to finish after SIGTERM.
+    shutdown_timeout_seconds: float = Field(default=20.0, ge=0)
     # Reward per interaction action, overriding `services.rewards.DEFAULT_REWARDS` (JSON).
     rewards: dict[str, float] = {}
 

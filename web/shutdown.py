@@ -49,7 +49,7 @@ class Shutdown:
             try:
                 await asyncio.wait_for(hook(), self.hook_timeout)
             except TimeoutError:
-                log.error("shutdown hook %s did not finish within %.0f s", name, self.hook_timeout)
+                log.error("shutdown hook %s did not finish within %g s", name, self.hook_timeout)
             except Exception:
                 log.exception("shutdown hook %s failed", name)
 

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,13 +28,27 @@ def live_server(
 ) -> Iterator[str]:
     """Run `uvicorn app:create_app` with `env` on top of the current environment; yield its
     base URL (http://127.0.0.1:PORT) once `/healthz` answers; stop it afterwards."""
+    with live_process(env, port=port, startup_timeout=startup_timeout) as (base, _process):
+        yield base
+
+
+@contextmanager
+def live_process(
+    env: dict[str, str],
+    *,
+    port: int | None = None,
+    startup_timeout: float = 30.0,
+    args: Sequence[str] = (),
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Like `live_server`, with extra uvicorn `args`; yields the base URL and the process
+    (to signal it; its output is in `log_path(env, base)`)."""
     port = port or free_port()
     full_env = {**os.environ, "ENV": "test", "SEED_ON_START": "false", **env}
     log = Path(env.get("DATA_DIR", "/tmp")) / f"uvicorn-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         command = [sys.executable, "-m", "uvicorn", "app:create_app", "--factory"]
-        command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *args]
         process = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -56,10 +70,15 @@ def live_server(
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"server did not start:\n{log.read_text()}")
                 time.sleep(0.1)
-            yield base
+            yield base, process
         finally:
             process.terminate()
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def log_path(env: dict[str, str], base: str) -> Path:
+    """Where the server started by `live_process(env)` at `base` writes its output."""
+    return Path(env.get("DATA_DIR", "/tmp")) / f"uvicorn-{base.rsplit(':', 1)[1]}.log"
