@@ -3,6 +3,7 @@ context and JSON errors (with `extensions.code`) for malformed requests."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from cross_web import HTTPException
@@ -94,6 +95,14 @@ class GraphQLView(GraphQL):
             status = 405
         headers = {"Allow": "GET, POST"} if status == 405 else None
         return JSONResponse(error_body(reason, ErrorCode.BAD_REQUEST), status, headers=headers)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return super().decode_json(data)
+        except RecursionError as exc:
+            # Arrays or objects nested past the interpreter's limit (found by fuzzing): bad
+            # JSON for us, so HTTP answers 400 and a websocket closes with 4400.
+            raise json.JSONDecodeError("JSON nested too deeply", "", 0) from exc
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         auth_error = None
