@@ -49,7 +49,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        shutdown.install_signal_handlers(asyncio.get_running_loop())
         if settings.should_migrate_on_start:
             await db.apply_migrations(settings)
         await db.init_db(settings)
@@ -62,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 created = await seed.seed_demo(currency=settings.currency)
                 if created:
                     logger.info("loaded the demo catalog: %d products", created)
+            shutdown.install_signal_handlers(asyncio.get_running_loop())
             yield
         finally:
             # Hooks first (the recommendation engine checkpoints its model), while the

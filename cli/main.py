@@ -30,6 +30,8 @@ def _serve(args: argparse.Namespace) -> int:
         ws_ping_timeout=20.0,
         proxy_headers=True,
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        # A websocket message is a GraphQL request too: same size limit as HTTP bodies.
+        ws_max_size=settings.max_request_bytes,
     )
     return 0
 

@@ -173,7 +173,9 @@ class _Walker:
         self._cost[key] = result
         return result
 
-    def field_cost(self, node: FieldNode, parent: GraphQLNamedType | None, page_size: int | None):
+    def field_cost(
+        self, node: FieldNode, parent: GraphQLNamedType | None, page_size: int | None
+    ) -> int:
         name = node.name.value
         if name.startswith("__"):
             return 0

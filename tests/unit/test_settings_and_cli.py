@@ -75,5 +75,6 @@ def test_shop_serve_drains_for_the_configured_time_and_resets_multiprocess_metri
     finally:
         get_settings.cache_clear()
     assert calls["timeout_graceful_shutdown"] == 7.5
+    assert calls["ws_max_size"] == 128 * 1024
     assert calls["workers"] == 2
     assert list(metrics_dir.iterdir()) == []
