@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.authenticator = authenticator
     app.state.shutdown = shutdown
+    app.state.rate_limiter = rate_limiter
     return app
 
 

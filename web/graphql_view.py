@@ -94,7 +94,9 @@ class GraphQLView(GraphQL):
             # GraphQL over HTTP: a mutation over GET is 405 Method Not Allowed.
             status = 405
         headers = {"Allow": "GET, POST"} if status == 405 else None
-        return JSONResponse(error_body(reason, ErrorCode.BAD_REQUEST), status, headers=headers)
+        # 404: GET /graphql from a browser while GraphiQL is off.
+        code = ErrorCode.NOT_FOUND if status == 404 else ErrorCode.BAD_REQUEST
+        return JSONResponse(error_body(reason, code), status, headers=headers)
 
     def decode_json(self, data: str | bytes) -> object:
         try:

@@ -55,9 +55,6 @@ class JsonLogFormatter(JsonFormatter):
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever `sys.stderr` is at the time (test runners swap it)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-
     @property
     def stream(self):  # type: ignore[override]
         return sys.stderr

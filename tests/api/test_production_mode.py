@@ -81,7 +81,8 @@ async def test_introspection_and_graphiql_can_be_enabled_in_prod(settings, db):
 async def test_prod_serves_no_graphiql(prod):
     response = await prod.get("/graphql", headers={"accept": "text/html"})
     assert "graphiql" not in response.text.lower()
-    assert response.status_code in (400, 404)
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
 async def test_dev_serves_graphiql(client):

@@ -101,3 +101,32 @@ async def test_429_also_under_the_graphql_response_media_type(limited, alice):
 async def test_the_default_test_settings_do_not_throttle(client, alice):
     for i in range(30):
         assert "errors" not in await gql(client, UPDATE % i, token=alice)
+
+
+@pytest.mark.redis
+async def test_with_redis_the_budget_is_shared_by_every_process(settings, db, alice, redis_url):
+    """Two apps stand for two worker processes sharing one Redis."""
+    from redis.asyncio import Redis
+
+    from core.rate_limit import RedisRateLimiter
+
+    async with (
+        client_for(settings, rate_limit_mutations=2, broadcast_url=redis_url) as first,
+        client_for(settings, rate_limit_mutations=2, rate_limit_redis_url=redis_url) as second,
+    ):
+        await gql(first, "{ me { id } }", token=alice)  # creates the user
+        db_id = (await User.get(clerk_id="user_alice")).id
+        redis = Redis.from_url(redis_url)
+        try:
+            # Ids restart with every test database: forget an earlier test's budget.
+            await redis.delete(f"shopgraph:ratelimit:user:{db_id}")
+            assert "errors" not in await gql(first, UPDATE % "A", token=alice)
+            assert "errors" not in await gql(second, UPDATE % "B", token=alice)
+            assert error_codes(await gql(first, UPDATE % "C", token=alice)) == ["RATE_LIMITED"]
+            assert await redis.exists(f"shopgraph:ratelimit:user:{db_id}")
+        finally:
+            await redis.aclose()
+        for client in (first, second):
+            limiter = client.app.state.rate_limiter  # type: ignore[attr-defined]
+            assert isinstance(limiter, RedisRateLimiter)
+            await limiter.aclose()

@@ -50,4 +50,5 @@ async def client_for(settings: Settings, **overrides: Any) -> AsyncIterator[http
     app = create_app(settings.model_copy(update=overrides))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        client.app = app  # type: ignore[attr-defined]  # for tests that look at its state
         yield client
