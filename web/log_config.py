@@ -20,7 +20,7 @@ from pythonjsonlogger.json import JsonFormatter
 from web.request_id import current_request_id
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
-JSON_FIELDS = ["asctime", "levelname", "name", "message", "request_id"]
+JSON_FIELDS = ["levelname", "name", "message", "request_id"]
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
@@ -35,10 +35,11 @@ class RequestIdFilter(logging.Filter):
 
 class JsonLogFormatter(JsonFormatter):
     def __init__(self) -> None:
+        # `time`: ISO 8601 in UTC with microseconds.
         super().__init__(
             JSON_FIELDS,
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            datefmt="%Y-%m-%dT%H:%M:%S%z",
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp="time",
         )
 
     def add_fields(
