@@ -107,8 +107,15 @@ def ensure_error_codes(errors: list[GraphQLError]) -> list[GraphQLError]:
     return errors
 
 
+# Longer documents are parsed (and validated) without the caches: an entry keeps the query
+# text and its AST alive, so distinct large documents (up to MAX_REQUEST_BYTES each) would
+# let a client fill memory. Real client documents are a few KB.
+MAX_CACHED_QUERY_LENGTH = 10_000
+
+
 class SafeParserCache(ParserCache):
-    """Strawberry's ParserCache, except that a syntax error is left to Strawberry's own parse.
+    """Strawberry's ParserCache, except that a syntax error is left to Strawberry's own parse
+    and documents over `MAX_CACHED_QUERY_LENGTH` characters are not cached.
 
     Raised from the cache hook, a syntax error skips the operation hooks (and with them the
     error policy); leaving the document unset makes Strawberry parse again inside its own
@@ -117,6 +124,9 @@ class SafeParserCache(ParserCache):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
+        if len(context.query or "") > MAX_CACHED_QUERY_LENGTH:
+            yield  # Strawberry parses it, once
+            return
         with contextlib.suppress(GraphQLError):
             context.graphql_document = self.cached_parse_document(
                 context.query, **context.parse_options

@@ -31,6 +31,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from core.errors import ErrorCode
+from schema.errors import MAX_CACHED_QUERY_LENGTH
 
 NUL = "\x00"
 NUL_MESSAGE = "Strings must not contain the NUL character (U+0000)"
@@ -86,11 +87,13 @@ class Validation(SchemaExtension):
                 GraphQLError(NUL_MESSAGE, extensions={"code": ErrorCode.BAD_USER_INPUT.value})
             ]
         if context.pre_execution_errors is None and context.graphql_document is not None:
-            cached = _validate(
+            large = len(context.query or "") > MAX_CACHED_QUERY_LENGTH
+            validate_document = _validate.__wrapped__ if large else _validate
+            errors = validate_document(
                 context.schema._schema,
                 context.graphql_document,
                 tuple(context.validation_rules),
                 self.hide_suggestions,
             )
-            context.pre_execution_errors = list(cached)
+            context.pre_execution_errors = list(errors)
         yield
