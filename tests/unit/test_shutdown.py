@@ -9,6 +9,7 @@ import pytest
 
 from core import db
 from core.settings import Settings
+from services import events
 from web.shutdown import Shutdown
 from web.websockets import WebSocketTracker
 
@@ -42,27 +43,32 @@ async def test_hooks_run_newest_first_and_survive_failures_and_hangs(caplog):
 async def test_lifespan_runs_the_hooks_before_closing_the_database(tmp_path, monkeypatch):
     from app import create_app
 
-    events: list[str] = []
+    order: list[str] = []
 
     async def init_db(_settings):
-        events.append("db open")
+        order.append("db open")
 
     async def close_db():
-        events.append("db closed")
+        order.append("db closed")
 
     monkeypatch.setattr(db, "init_db", init_db)
     monkeypatch.setattr(db, "close_db", close_db)
+    # The lifespan installs (then removes) the process-wide event hub: keep the session's.
+    session_hub = events.hub()
     app = create_app(
         Settings(env="test", data_dir=tmp_path, seed_on_start=False, migrate_on_start=False)
     )
 
     async def checkpoint_model():
-        events.append("model checkpointed")
+        order.append("model checkpointed")
 
     app.state.shutdown.add_hook("recommendations", checkpoint_model)
-    async with app.router.lifespan_context(app):
-        events.append("serving")
-    assert events == ["db open", "serving", "model checkpointed", "db closed"]
+    try:
+        async with app.router.lifespan_context(app):
+            order.append("serving")
+    finally:
+        events.install(session_hub)
+    assert order == ["db open", "serving", "model checkpointed", "db closed"]
 
 
 async def test_a_server_signal_handler_runs_after_websockets_are_closed():
