@@ -64,3 +64,45 @@ async def test_a_message_nested_too_deeply_closes_the_socket_with_4400(ws_url):
     with pytest.raises(websockets.ConnectionClosed) as info:
         await ws.recv()
     assert info.value.rcvd.code == 4400
+
+
+def _abusive_documents() -> list[str]:
+    fan_out = [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(60)]
+    fan_out.append("fragment F60 on Query { a: __typename }")
+    return [
+        "{" + "a{" * 5000 + "}" * 5000 + "}",
+        "{ " + " ".join(f"p{i}: products(first: 100) {{ totalCount }}" for i in range(300)) + " }",
+        "query { ...F0 }\n" + "\n".join(fan_out),
+        "{ "
+        + " ".join(f"p{i}: products(first: 100) {{ edges {{ cursor }} }}" for i in range(20))
+        + " }",
+    ]
+
+
+async def test_the_server_keeps_serving_while_it_refuses_abusive_documents(server):
+    import asyncio
+
+    import httpx
+
+    async with httpx.AsyncClient(base_url=server, timeout=30) as client:
+
+        async def abuse() -> list[str]:
+            codes = []
+            for _ in range(10):
+                for document in _abusive_documents():
+                    response = await client.post("/graphql", json={"query": document})
+                    codes += [e["extensions"]["code"] for e in response.json()["errors"]]
+            return codes
+
+        async def normal() -> list[dict]:
+            bodies = []
+            for _ in range(20):
+                response = await client.post(
+                    "/graphql", json={"query": "{ facets { totalCount } }"}
+                )
+                bodies.append(response.json())
+            return bodies
+
+        *abusers, served = await asyncio.gather(abuse(), abuse(), abuse(), normal())
+    assert {code for codes in abusers for code in codes} == {"QUERY_TOO_COMPLEX"}
+    assert all(body["data"] == {"facets": {"totalCount": 0}} for body in served)
