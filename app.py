@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,16 +16,20 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from core import db
+from core.rate_limit import create_rate_limiter
 from core.settings import Settings, get_settings
 from live import EventHub
 from schema import build_schema
 from services import events, recommender, seed
 from services.recommender import RecommenderRuntime
-from web import health, media, webhooks
+from web import health, media, metrics, webhooks
 from web.auth import Authenticator
+from web.body_limit import BodySizeLimitMiddleware
 from web.graphql_view import GraphQLView
+from web.log_config import configure_logging
 from web.request_id import RequestIdMiddleware
 from web.response_cache import ResponseCache
+from web.shutdown import Shutdown
 
 logger = logging.getLogger("shopgraph")
 
@@ -32,6 +37,7 @@ logger = logging.getLogger("shopgraph")
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     settings.check_production_ready()
+    configure_logging(log_format=settings.resolved_log_format, level=settings.log_level)
     authenticator = Authenticator(settings)
     cache = (
         ResponseCache(
@@ -42,9 +48,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.response_cache
         else None
     )
-    view = GraphQLView(
-        build_schema(settings), settings=settings, authenticator=authenticator, response_cache=cache
+    rate_limiter = create_rate_limiter(
+        settings.resolved_rate_limit_url,
+        settings.mutation_rate_limit,
+        settings.rate_limit_window_seconds,
     )
+    schema = build_schema(settings, rate_limiter=rate_limiter)
+    view = GraphQLView(schema, settings=settings, authenticator=authenticator, response_cache=cache)
+    shutdown = Shutdown(view.websockets)
+    shutdown.add_hook("rate limiter", rate_limiter.aclose)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -66,17 +78,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await runtime.start(hub)
             recommender.install(runtime)
             app.state.recommender = runtime
-            try:
-                yield
-            finally:
-                recommender.install(None)
-                await runtime.stop()
+            # Runs before the database closes: the model is checkpointed on the way out.
+            shutdown.add_hook("recommender", runtime.stop)
+            shutdown.install_signal_handlers(asyncio.get_running_loop())
+            yield
         finally:
+            # Hooks first (the recommendation engine checkpoints its model), while the
+            # database and the event bus are still there.
+            await shutdown.run_hooks()
+            recommender.install(None)
             if cache is not None:
                 await cache.stop()
             events.install(None)
             await hub.disconnect()
             await db.close_db()
+            shutdown.restore_signal_handlers()
 
     app = Starlette(
         routes=[
@@ -86,14 +102,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", health.readyz),
             Route("/media/products/{slug}.svg", media.product_image),
             Route("/webhooks/clerk", webhooks.clerk, methods=["POST"]),
+            Route("/metrics", metrics.metrics),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.authenticator = authenticator
     app.state.response_cache = cache
     app.state.graphql_view = view
+    app.state.shutdown = shutdown
+    app.state.rate_limiter = rate_limiter
     return app
 
 

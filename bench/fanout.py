@@ -138,7 +138,7 @@ async def run(args) -> None:
            "WS_MAX_PENDING": "100", "RATE_LIMIT_MUTATIONS": "1000000/60"}  # fmt: skip
     results = []
     for n in sizes:
-        with live_server({}, factory="bench.baselines:bare_websockets", extra_args=UVICORN) as base:
+        with live_server({}, factory="bench.baselines:bare_websockets", args=UVICORN) as base:
             async with httpx.AsyncClient() as http:
                 message = json.dumps({"id": "s", "type": "next", "payload": {"data": {
                     "inventoryChanged": {"productId": PRODUCT_ID, "inventory": 7,
@@ -148,7 +148,7 @@ async def run(args) -> None:
                     await http.post(f"{base}/publish", content=message)
 
                 results.append(await measure("bare Starlette websockets", base, n, bare_trigger))
-        with live_server(env, extra_args=UVICORN) as base:
+        with live_server(env, args=UVICORN) as base:
             admin = DevIssuer(data_dir / "dev-keys").issue("user_demo_admin", admin=True)
             async with httpx.AsyncClient() as http:
 

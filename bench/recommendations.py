@@ -86,7 +86,7 @@ async def run(args) -> None:
         "http://127.0.0.1/graphql", method="POST", body=body,
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
     )  # fmt: skip
-    with live_server(env, extra_args=("--no-access-log",)) as base:
+    with live_server(env, args=("--no-access-log",)) as base:
         status, payload = await fetch_once(f"{base}/graphql", request)
         items = json.loads(payload)["data"]["recommendations"]["items"]
         assert status == 200 and len(items) == 10, payload[:300]

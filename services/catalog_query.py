@@ -8,6 +8,7 @@ text spliced into SQL comes from the fixed tables below.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -144,6 +145,36 @@ def where_sql(
                     f"lower(description)) LIKE {like} ESCAPE '\\'"
                 )
     return " AND ".join(clauses) if clauses else "1 = 1"
+
+
+def check_cursor_key(sort_field: SortField, key: Any) -> None:
+    """Raise ValueError unless `key` is a sort key `cursor_key` can have issued for this
+    ordering (cursors are not signed: a forged key must not reach the SQL bind)."""
+    if sort_field is SortField.PRICE:
+        valid = isinstance(key, str) and _is_finite_decimal(key)
+    elif sort_field is SortField.NEWEST:
+        valid = isinstance(key, str) and _is_datetime(key)
+    elif sort_field in (SortField.POPULARITY, SortField.RELEVANCE):
+        valid = isinstance(key, int | float) and not isinstance(key, bool) and math.isfinite(key)
+    else:
+        valid = isinstance(key, str)
+    if not valid or (isinstance(key, str) and "\x00" in key):
+        raise ValueError(f"not a {sort_field.value} sort key")
+
+
+def _is_finite_decimal(text: str) -> bool:
+    try:
+        return Decimal(text).is_finite()
+    except ArithmeticError:  # decimal.InvalidOperation
+        return False
+
+
+def _is_datetime(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _cursor_param(sort_field: SortField, key: Any, sb: SqlBuilder) -> str:

@@ -173,7 +173,7 @@ async def recommend(
         slate=slate,
     )
     runtime.decisions.record(decision)
-    metrics.RECOMMENDATION_DECISIONS.inc()
+    metrics.record_recommendation_decision()
     metrics.RECOMMENDATION_LATENCY.observe(time.perf_counter() - started)
     chosen = [item.action_id for item in slate.items]
     if any(product_id not in index.products for product_id in chosen):

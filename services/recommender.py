@@ -46,7 +46,6 @@ logger = logging.getLogger("shopgraph.recommender")
 
 REWARDS_CHANNEL = "rewards:all"
 DEFAULT_ACTION = "none"
-WINDOW_SWEEP_SECONDS = 5.0
 LEARN_BATCH = 500
 GAP_PATIENCE_SECONDS = 30.0
 
@@ -227,13 +226,15 @@ class RecommenderRuntime:
         self.settings = settings
         self.model_dir = Path(settings.model_dir or settings.data_dir / "models")
         self.learner = learner or BanditLearner(LearnerConfig())
-        self.catalog = CatalogIndexHolder()
+        self.catalog = CatalogIndexHolder(max_age=settings.catalog_refresh_seconds)
         self.decisions = DecisionLog()
         # (user id, session id) -> recent categories, a context feature read per request.
         self.recent_categories = TTLCache(ttl=5.0)
         self.learned = EventHub.from_url("memory://")  # local "a reward was learned" news
         self._learn_wakeup = asyncio.Event()
         self._learning = asyncio.Lock()
+        self._reward_sum = 0.0  # of rewards learned since this process started
+        self._reward_count = 0
         self._tasks: list[asyncio.Task] = []
         self._gaps: dict[int, float] = {}
         self._last_checkpoint_updates = 0
@@ -373,7 +374,7 @@ class RecommenderRuntime:
 
     async def _close_windows_forever(self) -> None:
         while True:
-            await asyncio.sleep(WINDOW_SWEEP_SECONDS)
+            await asyncio.sleep(self.settings.reward_window_sweep_seconds)
             try:
                 await self.decisions.flush()
                 await self.close_windows()
@@ -467,8 +468,10 @@ class RecommenderRuntime:
             if not self.learner.learn(example):
                 continue
             learned += 1
-            metrics.RECOMMENDATION_LEARNED.inc()
-            metrics.RECOMMENDATION_REWARD.observe(row.reward)
+            metrics.record_learned_example(row.reward)
+            self._reward_sum += row.reward
+            self._reward_count += 1
+            metrics.RECOMMENDATION_MEAN_REWARD.set(self._reward_sum / self._reward_count)
             channel = events.learned_channel(user_id=event.user_id, session_id=event.session_id)
             await self.learned.publish(channel, {"rewardId": row.id, "productId": row.product_id})
         return learned

@@ -111,24 +111,31 @@ def validate_profile(
     if preferences is not None:
         if not isinstance(preferences, dict):
             raise InvalidInput("Preferences must be a JSON object", field="preferences")
+        # Depth first: serialising a deeply nested value would exhaust the stack.
+        if _nests_deeper_than(preferences, MAX_PREFERENCES_DEPTH):
+            raise InvalidInput(
+                f"Preferences nest at most {MAX_PREFERENCES_DEPTH} levels", field="preferences"
+            )
         size = len(json.dumps(preferences, separators=(",", ":")))
         if size > MAX_PREFERENCES_BYTES:
             raise InvalidInput(
                 f"Preferences are limited to {MAX_PREFERENCES_BYTES} bytes", field="preferences"
             )
-        if _depth(preferences) > MAX_PREFERENCES_DEPTH:
-            raise InvalidInput(
-                f"Preferences nest at most {MAX_PREFERENCES_DEPTH} levels", field="preferences"
-            )
     return ProfileChanges(name=name, avatar_url=avatar_url, preferences=preferences)
 
 
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
+def _nests_deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects/arrays nest more than `limit` levels (`{}` is one level). Iterative
+    and stops at the limit: the input may nest deeper than the interpreter's stack."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 async def update_profile(user: User, changes: ProfileChanges) -> User:

@@ -9,7 +9,7 @@ import numpy as np
 from live import EventHub
 from models import RecommendationReward, User
 from models.interaction import InteractionAction
-from services import interactions, recommendations
+from services import events, interactions, recommendations
 from services.auth import Viewer
 from services.recommender import RecommenderRuntime
 from services.rewards import RewardTable
@@ -71,10 +71,12 @@ async def test_restart_restores_the_checkpoint_and_replays_the_rest(settings, ca
         await second.stop()
 
 
-async def test_every_process_learns_every_reward(settings, catalog, tmp_path):
+async def test_every_process_learns_every_reward(settings, catalog, tmp_path, monkeypatch):
     user = await User.create(clerk_id="user_fleet")
     viewer = Viewer(user=user)
     async with EventHub.from_url("memory://") as bus:
+        # Both "processes" publish to and follow this bus; no polling (tests poll hourly).
+        monkeypatch.setattr(events._Bus, "hub", bus)
         web_1 = await _runtime(settings, tmp_path / "one", bus)
         web_2 = await _runtime(settings, tmp_path / "two", bus)
         try:
