@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bandit.features import ActionFeatures, ContextFeatures
+from bandit.features import (
+    FAVOURITE_BRAND_KEYS,
+    FAVOURITE_CATEGORY_KEYS,
+    ActionFeatures,
+    ContextFeatures,
+)
 from core import metrics
 from core.errors import DomainError, ErrorCode, InvalidInput
 from models import Product, RecommendationEvent, UserInteraction
@@ -149,10 +154,9 @@ async def recommend(
         features=request.features,
     )
     rng = random.Random()
-    favourite_categories = _strings(
-        preferences.get("categories") or preferences.get("favourite_categories")
-    )
-    favourite_brands = _strings(preferences.get("brands") or preferences.get("favourite_brands"))
+    # The same preference keys the learner reads its favourites from.
+    favourite_categories = _first_strings(preferences, FAVOURITE_CATEGORY_KEYS)
+    favourite_brands = _first_strings(preferences, FAVOURITE_BRAND_KEYS)
     if candidates is None:
         candidates = index.candidates(
             limit=runtime.settings.recommendation_candidates,
@@ -182,11 +186,14 @@ async def recommend(
     return decision, [index.products[i] for i in chosen]
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)][:10]
+def _first_strings(preferences: dict[str, Any], keys: Sequence[str]) -> list[str]:
+    """The first of `keys` present in the preferences, as a list of strings (at most 10)."""
+    for key in keys:
+        value = preferences.get(key)
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list):
+            return [v for v in value if isinstance(v, str)][:10]
     return []
 
 
