@@ -224,7 +224,7 @@ async def current_policy_value(runtime: RecommenderRuntime, *, sample: int = 500
         rewards[(event_pk, product_id)] += reward
     logged_r, weights = [], []
     for event in events:
-        decision = await rebuild_decision(event)
+        decision = await rebuild_decision(event, runtime.catalog.index)
         if decision is None or not decision.slate.items:
             continue
         top = decision.slate.items[0]

@@ -40,7 +40,12 @@ from core.settings import Settings
 from live import EventHub
 from models import Product, RecommendationEvent, RecommendationReward
 from services import events
-from services.candidates import CatalogIndexHolder, action_features
+from services.candidates import (
+    CatalogIndex,
+    CatalogIndexHolder,
+    action_features,
+    with_logged_state,
+)
 
 logger = logging.getLogger("shopgraph.recommender")
 
@@ -253,10 +258,12 @@ class RecommenderRuntime:
         self._take_checkpoint_lock()
         await self.learned.connect()
         await self.catalog.load()
-        replayed = await self.learn_pending()
+        # Rewards logged after the checkpoint are replayed by the learning loop's first
+        # pass, in the background: serving starts at once with the restored model.
+        self._learn_wakeup.set()
         logger.info(
-            "recommender ready: model %s, %d rewards replayed, %d candidates",
-            self.learner.model_version, replayed, len(self.catalog.index),
+            "recommender ready: model %s (last reward %s), %d candidates",
+            self.learner.model_version, self.learner.last_sequence, len(self.catalog.index),
         )  # fmt: skip
         self.catalog.start()
         self.decisions.start()
@@ -449,12 +456,17 @@ class RecommenderRuntime:
             return 0
         logged = await RecommendationEvent.filter(id__in={r.event_id for r in rows})
         by_pk = {event.id: event for event in logged}
+        rebuilt: dict[int, Decision] = {}  # rewards of one decision often come together
         learned = 0
         for row in rows:
             event = by_pk.get(row.event_id)
             if event is None:
                 continue
-            decision = self.decisions.recent(event.event_id) or await rebuild_decision(event)
+            decision = self.decisions.recent(event.event_id) or rebuilt.get(event.id)
+            if decision is None:
+                decision = await rebuild_decision(event, self.catalog.index)
+                if decision is not None:
+                    rebuilt[event.id] = decision
             if decision is None or decision.slot_of(row.product_id) is None:
                 logger.warning("reward %d does not match its decision; skipped", row.id)
                 continue
@@ -477,16 +489,22 @@ class RecommenderRuntime:
         return learned
 
 
-async def rebuild_decision(event: RecommendationEvent) -> Decision | None:
+async def rebuild_decision(
+    event: RecommendationEvent, index: CatalogIndex | None = None
+) -> Decision | None:
     """A logged decision from the database (after a restart, or from another worker):
     the products' attributes plus the price, popularity and age logged with it."""
     ids = [int(i) for i in event.candidate_ids]
-    products = {p.id: p for p in await Product.filter(id__in=ids)}
-    if len(products) != len(set(ids)):
-        return None  # a candidate was deleted since: this decision cannot be rebuilt
+    known = index.by_id if index is not None else {}
+    missing = [i for i in ids if i not in known]
+    if missing:
+        found = {p.id: action_features(p) for p in await Product.filter(id__in=missing)}
+        if len(found) != len(set(missing)):
+            return None  # a candidate was deleted since: this decision cannot be rebuilt
+        known = {**known, **found}
     states = event.candidate_state or [None] * len(ids)
     candidates = tuple(
-        action_features(products[i], state=state) for i, state in zip(ids, states, strict=True)
+        with_logged_state(known[i], state) for i, state in zip(ids, states, strict=True)
     )
     slate = Slate(
         items=tuple(

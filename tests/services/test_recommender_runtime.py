@@ -62,6 +62,9 @@ async def test_restart_restores_the_checkpoint_and_replays_the_rest(settings, ca
 
     second = await _runtime(settings, tmp_path)
     try:
+        # Restored at 12 updates; the 8 rewards after the checkpoint are replayed by the
+        # learning loop in the background. learn_pending waits for (or runs) that pass.
+        await second.learn_pending()
         assert second.learner.updates == 20
         last = await RecommendationReward.all().order_by("-id").first()
         assert second.learner.last_sequence == last.id
