@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import tempfile
 
 import asyncpg
 
@@ -43,13 +44,17 @@ async def prepare_database(url: str, products: int) -> None:
     await admin.close()
 
     from core.db import database
-    from models import Product
+    from models import Product, RecommendationEvent, RecommendationReward
     from services import seed
 
     async with database(Settings(database_url=url, env="test")):
         if await Product.all().count() != products:
             await seed.reset_database(truncate=True)
             await seed.seed_demo(products=products)
+        # Decisions left by earlier benchmark runs would be learned from (their reward
+        # windows close) by the servers under test, which then measure that work instead.
+        await RecommendationReward.all().delete()
+        await RecommendationEvent.all().delete()
 
 
 async def measure(name: str, base: str, request: bytes, args) -> dict:
@@ -70,7 +75,7 @@ async def run(args) -> None:
     )  # fmt: skip
     common = {"BENCH_DATABASE_URL": url, "DATABASE_URL": url, "ENV": "test",
               "MIGRATE_ON_START": "false", "SEED_ON_START": "false", "LOG_LEVEL": "WARNING",
-              "DATA_DIR": "/tmp/shopgraph-bench"}  # fmt: skip
+              "DATA_DIR": tempfile.mkdtemp(prefix="shopgraph-bench-")}  # fmt: skip
     servers = [
         ("(a) hand-written Starlette+asyncpg", "bench.baselines:handwritten", {}),
         ("(b) bare graphql-core + asyncpg", "bench.baselines:graphql_core", {}),

@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import orjson
+
 from core.errors import DomainError, ErrorCode, InvalidInput
 
 DEFAULT_PAGE_SIZE = 20
@@ -30,8 +32,8 @@ class Cursor:
     id: int
 
     def encode(self) -> str:
-        raw = json.dumps([self.kind, self.sort, self.key, self.id], separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        raw = orjson.dumps([self.kind, self.sort, self.key, self.id])
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
     def decode(cls, value: str, *, kind: str, sort: str, field: str) -> Cursor:

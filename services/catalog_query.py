@@ -281,4 +281,5 @@ async def price_bounds(flt: ProductFilter) -> tuple[Decimal | None, Decimal | No
 
 
 def row_to_product(row: dict[str, Any]) -> Product:
-    return Product._init_from_db(**{c: row[c] for c in PRODUCT_COLUMNS})
+    # Extra keys (`_rank`) are ignored by Tortoise's row loader.
+    return Product._init_from_db(**row)

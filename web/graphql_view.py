@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -139,6 +140,11 @@ class GraphQLView(GraphQL):
         # 404: GET /graphql from a browser while GraphiQL is off.
         code = ErrorCode.NOT_FOUND if status == 404 else ErrorCode.BAD_REQUEST
         return JSONResponse(error_body(reason, code), status, headers=headers)
+
+    def encode_json(self, data: object) -> str:
+        # orjson: a page of products encodes several times faster than with `json`. Text,
+        # not bytes: websocket messages must be text frames.
+        return orjson.dumps(data, default=str).decode()
 
     def decode_json(self, data: str | bytes) -> object:
         try:
