@@ -50,6 +50,7 @@ from services.candidates import (
 logger = logging.getLogger("shopgraph.recommender")
 
 REWARDS_CHANNEL = "rewards:all"
+WRITE_CHUNK = 8
 DEFAULT_ACTION = "none"
 LEARN_BATCH = 500
 GAP_PATIENCE_SECONDS = 30.0
@@ -171,13 +172,21 @@ class DecisionLog:
                 return
             batch, self._pending = list(self._pending.values()), {}
             self._writing = {d.event_id for d in batch}
+            written = 0
             try:
-                await RecommendationEvent.bulk_create([d.to_row() for d in batch])
-            except IntegrityError:
-                await self._write_one_by_one(batch)
+                # Small chunks, yielding in between: requests keep being served while a
+                # big batch is written (this runs on the same event loop).
+                while written < len(batch):
+                    chunk = batch[written : written + WRITE_CHUNK]
+                    try:
+                        await RecommendationEvent.bulk_create([d.to_row() for d in chunk])
+                    except IntegrityError:
+                        await self._write_one_by_one(chunk)
+                    written += len(chunk)
+                    await asyncio.sleep(0)
             except Exception:
-                # Keep them for the next attempt rather than lose the propensity log.
-                for decision in batch:
+                # Keep the unwritten ones for the next attempt: the propensity log is kept.
+                for decision in batch[written:]:
                     self._pending.setdefault(decision.event_id, decision)
                 raise
             finally:
