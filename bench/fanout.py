@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -94,7 +95,11 @@ async def measure(name: str, base: ServerURL, n: int, trigger) -> dict:
         deadline = time.perf_counter() + 30
         while any(not c.received for c in clients) and time.perf_counter() < deadline:
             await asyncio.sleep(0.005)
-        latencies += [(c.received[0] - t0) * 1000 for c in clients if c.received]
+        this = sorted((c.received[0] - t0) * 1000 for c in clients if c.received)
+        if os.environ.get("FANOUT_VERBOSE") and this:
+            print(f"  {name} event {event}: min {this[0]:.0f} p50 {this[len(this)//2]:.0f} "
+                  f"max {this[-1]:.0f} ms")  # fmt: skip
+        latencies += this
         await asyncio.sleep(0.3)
     missing = n * EVENTS - len(latencies)
     for c in clients:
