@@ -49,8 +49,19 @@ migrations: install ## Write a migration for model changes
 seed: install ## Load the demo catalog into the configured database
 	$(BIN)/shop seed
 
-bench: install ## Run the benchmarks (needs PostgreSQL; see bench/README.md)
+bench: bench-catalog bench-checkout bench-recommendations bench-fanout ## Run every benchmark (PostgreSQL + Redis)
+
+bench-catalog: install ## products(first: 50) vs hand-written and bare graphql-core baselines
 	$(BIN)/python -m bench.catalog
+
+bench-checkout: install ## Checkouts/s with 50 concurrent buyers, oversells
+	$(BIN)/python -m bench.checkout
+
+bench-recommendations: install ## recommendations(first: 10) vs a raw VW loop
+	$(BIN)/python -m bench.recommendations
+
+bench-fanout: install ## 1,000 and 5,000 websocket subscribers vs a bare websocket endpoint
+	$(BIN)/python -m bench.fanout
 
 ci: ## What CI runs (.ci/run)
 	.ci/run
