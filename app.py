@@ -20,8 +20,10 @@ from live import EventHub
 from schema import build_schema
 from services import events, recommender, seed
 from services.recommender import RecommenderRuntime
-from web import health, media, webhooks
+from web import dev_auth, health, media, webhooks
 from web.auth import Authenticator
+from web.cors import cors_middleware
+from web.graphiql import GraphiQLAssets, GraphiQLPage
 from web.graphql_view import GraphQLView
 from web.request_id import RequestIdMiddleware
 from web.response_cache import ResponseCache
@@ -42,8 +44,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.response_cache
         else None
     )
+    dev_tokens = dev_auth.dev_tokens_for(settings)
+    graphiql_assets = GraphiQLAssets()
     view = GraphQLView(
-        build_schema(settings), settings=settings, authenticator=authenticator, response_cache=cache
+        build_schema(settings),
+        settings=settings,
+        authenticator=authenticator,
+        response_cache=cache,
+        graphiql=GraphiQLPage(settings, graphiql_assets, dev_tokens),
     )
 
     @asynccontextmanager
@@ -86,8 +94,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", health.readyz),
             Route("/media/products/{slug}.svg", media.product_image),
             Route("/webhooks/clerk", webhooks.clerk, methods=["POST"]),
+            graphiql_assets.route(),
+            *dev_auth.routes(dev_tokens),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[*cors_middleware(settings), Middleware(RequestIdMiddleware)],
         lifespan=lifespan,
     )
     app.state.settings = settings
