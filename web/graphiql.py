@@ -18,6 +18,7 @@ import base64
 import gzip
 import hashlib
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
@@ -44,6 +45,8 @@ MEDIA_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
 }
+# A Host header fit to repeat in the policy (anything else gets no websocket source).
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 # Every asset URL carries a version or a content hash, so it can be cached for good.
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -168,8 +171,10 @@ class GraphiQLPage:
             "defaultHeaders": headers,
         }
 
-    def content_security_policy(self) -> str:
+    def content_security_policy(self, host: str | None) -> str:
         external = f" {CDN_ORIGIN}" if self.use_cdn else ""
+        # The same-origin websocket, spelled out for browsers whose 'self' predates CSP 3.
+        sockets = f" ws://{host} wss://{host}" if host and _HOST.fullmatch(host) else ""
         return "; ".join(
             (
                 "default-src 'none'",
@@ -178,9 +183,7 @@ class GraphiQLPage:
                 f"style-src 'self' 'unsafe-inline'{external}",
                 "font-src 'self' data:",
                 "img-src 'self' data:",
-                # 'self' covers the same-origin websocket in current browsers; ws/wss for
-                # the ones that predate CSP 3.
-                "connect-src 'self' ws: wss:",
+                f"connect-src 'self'{sockets}",
                 "base-uri 'none'",
                 "form-action 'none'",
                 "frame-ancestors 'none'",
@@ -199,7 +202,9 @@ class GraphiQLPage:
             headers={
                 # In dev the page carries a token: never store it in a cache.
                 "Cache-Control": "no-store",
-                "Content-Security-Policy": self.content_security_policy(),
+                "Content-Security-Policy": self.content_security_policy(
+                    request.headers.get("host")
+                ),
                 "Referrer-Policy": "no-referrer",
                 "X-Content-Type-Options": "nosniff",
             },

@@ -13,12 +13,22 @@
 
   var fetcher = GraphiQL.createFetcher({ url: url, subscriptionUrl: subscriptionUrl });
 
+  // GraphiQL 4 shows `defaultTabs` variables in the tab but not in the Variables editor, so
+  // pass them as `variables` too, on the first visit only: later visits keep the user's own.
+  var firstVisit = true;
+  try {
+    firstVisit = window.localStorage.getItem("graphiql:tabState") === null;
+  } catch (e) {
+    // Storage disabled: GraphiQL then starts afresh every time anyway.
+  }
+
   var root = ReactDOM.createRoot(document.getElementById("graphiql"));
   root.render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,
       // Used until the browser has its own tabs stored (then GraphiQL keeps those).
       defaultTabs: [{ query: config.defaultQuery, variables: config.defaultVariables }],
+      variables: firstVisit ? config.defaultVariables : undefined,
       // Every tab without headers of its own starts with these: in ENV=dev a fresh demo
       // shopper token. Headers are never written to localStorage (tokens would outlive
       // their session there).
