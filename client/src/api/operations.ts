@@ -194,6 +194,7 @@ export const OrdersQuery = graphql(`
             quantity
           }
           user {
+            id
             name
           }
         }
