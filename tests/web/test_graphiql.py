@@ -116,9 +116,17 @@ async def test_every_asset_is_served_with_its_type_integrity_and_long_cache(make
             assert zipped.content == plain.content  # httpx decoded it
             assert int(zipped.headers["content-length"]) < len(plain.content)
 
-            etag = plain.headers["etag"]
-            again = await client.get(url, headers={"if-none-match": etag})
-            assert again.status_code == 304 and again.content == b""
+            # Revalidation, per representation (the two encodings have different ETags).
+            assert plain.headers["etag"] != zipped.headers["etag"]
+            for response, encoding in ((plain, "identity"), (zipped, "gzip")):
+                again = await client.get(
+                    url,
+                    headers={
+                        "if-none-match": response.headers["etag"],
+                        "accept-encoding": encoding,
+                    },
+                )
+                assert again.status_code == 304 and again.content == b""
 
 
 async def test_unknown_asset_paths_are_404(make_settings):
