@@ -26,4 +26,6 @@ USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=15s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"]
-CMD ["uvicorn", "app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--ws-ping-interval", "20", "--ws-ping-timeout", "20", "--timeout-graceful-shutdown", "20"]
+# `shop serve`: uvicorn with proxy headers, websocket pings and SHUTDOWN_TIMEOUT_SECONDS of
+# graceful shutdown; add `--workers N` (with PROMETHEUS_MULTIPROC_DIR) for more processes.
+CMD ["shop", "serve"]

@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint format schema migrations seed bench ci clean \
+.PHONY: help install run test test-fast fuzz lint format schema migrations seed bench ci clean \
 	client client-install client-build e2e
 
 help: ## List the tasks
@@ -28,6 +28,9 @@ run: install ## Serve the API on http://$${HOST:-127.0.0.1}:$${PORT:-8000} (SQLi
 
 test: install ## Run the test suite (SQLite always; PostgreSQL and Redis when reachable)
 	$(BIN)/python -m pytest
+
+fuzz: install ## A longer Schemathesis run than the one in `make test` (FUZZ_EXAMPLES per field)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(BIN)/python -m pytest -m fuzz
 
 lint: install ## ruff, the schema contract and the Dockerfile lint
 	$(BIN)/ruff check .

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,18 +16,22 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from core import db
+from core.rate_limit import create_rate_limiter
 from core.settings import Settings, get_settings
 from live import EventHub
 from schema import build_schema
 from services import events, recommender, seed
 from services.recommender import RecommenderRuntime
-from web import dev_auth, health, media, webhooks
+from web import dev_auth, health, media, metrics, webhooks
 from web.auth import Authenticator
+from web.body_limit import BodySizeLimitMiddleware
 from web.cors import cors_middleware
 from web.graphiql import GraphiQLAssets, GraphiQLPage
 from web.graphql_view import GraphQLView
+from web.log_config import configure_logging
 from web.request_id import RequestIdMiddleware
 from web.response_cache import ResponseCache
+from web.shutdown import Shutdown
 
 logger = logging.getLogger("shopgraph")
 
@@ -34,6 +39,7 @@ logger = logging.getLogger("shopgraph")
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     settings.check_production_ready()
+    configure_logging(log_format=settings.resolved_log_format, level=settings.log_level)
     authenticator = Authenticator(settings)
     cache = (
         ResponseCache(
@@ -44,15 +50,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.response_cache
         else None
     )
+    rate_limiter = create_rate_limiter(
+        settings.resolved_rate_limit_url,
+        settings.mutation_rate_limit,
+        settings.rate_limit_window_seconds,
+    )
+    schema = build_schema(settings, rate_limiter=rate_limiter)
     dev_tokens = dev_auth.dev_tokens_for(settings)
-    graphiql_assets = GraphiQLAssets()
+    graphiql = (
+        GraphiQLPage(settings, GraphiQLAssets(), dev_tokens) if settings.graphiql_enabled else None
+    )
     view = GraphQLView(
-        build_schema(settings),
+        schema,
         settings=settings,
         authenticator=authenticator,
         response_cache=cache,
-        graphiql=GraphiQLPage(settings, graphiql_assets, dev_tokens),
+        graphiql=graphiql,
     )
+    shutdown = Shutdown(view.websockets)
+    shutdown.add_hook("rate limiter", rate_limiter.aclose)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -74,17 +90,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await runtime.start(hub)
             recommender.install(runtime)
             app.state.recommender = runtime
-            try:
-                yield
-            finally:
-                recommender.install(None)
-                await runtime.stop()
+            # Runs before the database closes: the model is checkpointed on the way out.
+            shutdown.add_hook("recommender", runtime.stop)
+            shutdown.install_signal_handlers(asyncio.get_running_loop())
+            yield
         finally:
+            # Hooks first (the recommendation engine checkpoints its model), while the
+            # database and the event bus are still there.
+            await shutdown.run_hooks()
+            recommender.install(None)
             if cache is not None:
                 await cache.stop()
             events.install(None)
             await hub.disconnect()
             await db.close_db()
+            shutdown.restore_signal_handlers()
 
     app = Starlette(
         routes=[
@@ -94,16 +114,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", health.readyz),
             Route("/media/products/{slug}.svg", media.product_image),
             Route("/webhooks/clerk", webhooks.clerk, methods=["POST"]),
-            graphiql_assets.route(),
+            Route("/metrics", metrics.metrics),
+            *(graphiql.routes() if graphiql else []),
             *dev_auth.routes(dev_tokens),
         ],
-        middleware=[*cors_middleware(settings), Middleware(RequestIdMiddleware)],
+        middleware=[
+            *cors_middleware(settings),
+            Middleware(RequestIdMiddleware),
+            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.authenticator = authenticator
     app.state.response_cache = cache
     app.state.graphql_view = view
+    app.state.shutdown = shutdown
+    app.state.rate_limiter = rate_limiter
     return app
 
 

@@ -106,6 +106,23 @@ class ActionFeatures:
         tokens = flatten(self.features, max_tokens=MAX_PRODUCT_FEATURES)
         object.__setattr__(self, "feature_tokens", tuple(tokens))
 
+    def with_state(
+        self,
+        *,
+        price: Decimal | float | None,
+        popularity: float | None,
+        created_days_ago: float | None,
+    ) -> ActionFeatures:
+        """This product with other values of its changing features (as logged with a past
+        decision), reusing the flattened `features` instead of flattening them again."""
+        clone = object.__new__(ActionFeatures)
+        for name in self.__dataclass_fields__:
+            object.__setattr__(clone, name, getattr(self, name))
+        object.__setattr__(clone, "price", price)
+        object.__setattr__(clone, "popularity", popularity)
+        object.__setattr__(clone, "created_days_ago", created_days_ago)
+        return clone
+
 
 @dataclass(frozen=True)
 class _ContextKeys:

@@ -133,3 +133,48 @@ def graphql_core() -> Starlette:
     app = Starlette(routes=[Route("/graphql", endpoint, methods=["POST"])])
     app.router.lifespan_context = _lifespan(app)
     return app
+
+
+def bare_websockets() -> Starlette:
+    """(c) The floor for fan-out: a Starlette websocket endpoint that sends the same
+    pre-serialised message to every connected socket when `POST /publish` is called."""
+    from starlette.websockets import WebSocket
+
+    sockets: set[WebSocket] = set()
+
+    async def endpoint(websocket: WebSocket) -> None:
+        await websocket.accept(subprotocol="graphql-transport-ws")
+        await websocket.receive_text()  # connection_init
+        await websocket.send_text('{"type":"connection_ack"}')
+        await websocket.receive_text()  # subscribe
+        sockets.add(websocket)
+        try:
+            while True:
+                await websocket.receive_text()
+        except Exception:
+            pass
+        finally:
+            sockets.discard(websocket)
+
+    async def publish(request: Request) -> Response:
+        message = await request.body()
+        text = message.decode()
+        for websocket in list(sockets):
+            try:
+                await websocket.send_text(text)
+            except Exception:
+                continue
+        return Response(str(len(sockets)))
+
+    async def health(_request: Request) -> Response:
+        return Response("ok")
+
+    from starlette.routing import WebSocketRoute
+
+    return Starlette(
+        routes=[
+            WebSocketRoute("/graphql", endpoint),
+            Route("/publish", publish, methods=["POST"]),
+            Route("/healthz", health),
+        ]
+    )

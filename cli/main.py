@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ def _serve(args: argparse.Namespace) -> int:
     from web.dev_auth import banner
 
     settings = get_settings()
+    _reset_multiprocess_metrics()
     host, port = args.host or settings.host, args.port or settings.port
     message = banner(settings, host=host, port=port)
     if message:
@@ -34,8 +36,23 @@ def _serve(args: argparse.Namespace) -> int:
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         proxy_headers=True,
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        # A websocket message is a GraphQL request too: same size limit as HTTP bodies.
+        ws_max_size=settings.max_request_bytes,
     )
     return 0
+
+
+def _reset_multiprocess_metrics() -> None:
+    """Empty PROMETHEUS_MULTIPROC_DIR before the workers start: files left by an earlier run
+    would be added to this run's metrics."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
 
 
 def _migrate(_args: argparse.Namespace) -> int:

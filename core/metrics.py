@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram, Summary
 
+from core.errors import ErrorCode
+
 # --- live event bus (live/) -------------------------------------------------------------
 
 
@@ -70,16 +72,94 @@ LIVE_BUS_RECONNECTS = Counter(
     "Times the live event bus re-established its Redis subscriber connection after losing it.",
 )
 
-# --- GraphQL subscriptions over websockets (web/) -----------------------------------------
+
+# --- GraphQL API (schema/observability.py, web/) ---------------------------------------
+
+GRAPHQL_OPERATIONS = Counter(
+    "shopgraph_graphql_operations_total",
+    "GraphQL operations handled, by operation name and type. Names are those of operations "
+    'that ran, up to a fixed number per process; others count as operation="other", '
+    'unnamed ones as "anonymous"; type="unknown" when the document did not parse.',
+    ["operation", "type"],
+)
+GRAPHQL_OPERATION_DURATION = Histogram(
+    "shopgraph_graphql_operation_duration_seconds",
+    "Time to parse, validate and execute a GraphQL query or mutation (subscriptions are "
+    "long-lived and not timed).",
+    ["operation", "type"],
+)
+ERRORS = Counter(
+    "shopgraph_errors_total",
+    "Errors returned to clients by code: GraphQL errors and HTTP-level refusals (400, 401, "
+    "413, 415, ...). Codes outside the ErrorCode enum count as OTHER.",
+    ["code"],
+)
+# `livesum`: in multiprocess mode (PROMETHEUS_MULTIPROC_DIR) the sum over live workers.
+WEBSOCKET_CONNECTIONS = Gauge(
+    "shopgraph_websocket_connections",
+    "Accepted GraphQL websocket connections currently open.",
+    multiprocess_mode="livesum",
+)
+GRAPHQL_SUBSCRIPTIONS_ACTIVE = Gauge(
+    "shopgraph_graphql_subscriptions_active",
+    "GraphQL subscription operations currently streaming.",
+    multiprocess_mode="livesum",
+)
+RATE_LIMIT_BACKEND_ERRORS = Counter(
+    "shopgraph_rate_limit_backend_errors_total",
+    "Rate-limit checks that could not reach Redis and were counted in process memory.",
+)
+
+
+def count_error(code: str) -> None:
+    """Count one error returned to a client (label bounded to the ErrorCode enum)."""
+    ERRORS.labels(code if code in ErrorCode.__members__ else "OTHER").inc()
+
+
+# --- recommendations (the recommendation engine increments these) ----------------------
+
+RECOMMENDATION_DECISIONS = Counter(
+    "shopgraph_recommendation_decisions_total",
+    "Recommendation decisions made (one per ranked slate served), for the IPS log.",
+)
+RECOMMENDATION_LEARNED_EXAMPLES = Counter(
+    "shopgraph_recommendation_learned_examples_total",
+    "Rewarded examples the recommendation model has learned from.",
+)
+RECOMMENDATION_REWARD = Summary(
+    "shopgraph_recommendation_reward",
+    "Reward of each learned example; mean reward over a period is rate(_sum) / rate(_count).",
+)
+RECOMMENDATION_MEAN_REWARD = Gauge(
+    "shopgraph_recommendation_mean_reward",
+    "Mean reward of the current model since it was loaded, as the engine computes it.",
+    multiprocess_mode="mostrecent",
+)
+
+
+def record_recommendation_decision() -> None:
+    RECOMMENDATION_DECISIONS.inc()
+
+
+def record_learned_example(reward: float) -> None:
+    """One rewarded example learned: counts it and feeds the reward summary."""
+    RECOMMENDATION_LEARNED_EXAMPLES.inc()
+    RECOMMENDATION_REWARD.observe(reward)
+
+
+RECOMMENDATION_LATENCY = Histogram(
+    "shopgraph_recommendation_rank_seconds",
+    "Time to generate candidates and rank one slate.",
+    buckets=(0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064),
+)
+
+# --- subscription fan-out (web/shared_subscriptions.py) ----------------------------------
 
 WS_ACTIVE_SUBSCRIPTIONS = Gauge(
     "shopgraph_ws_active_subscriptions",
-    "GraphQL subscription operations currently open on this process's websockets.",
-)
-WS_SHARED_STREAMS = Gauge(
-    "shopgraph_ws_shared_streams",
-    "Distinct subscription executions (subscribers with identical operation and visibility "
-    "share one).",
+    "Subscribers (websocket subscription operations) attached to shared streams; "
+    "`shopgraph_graphql_subscriptions_active` counts the executions they share.",
+    multiprocess_mode="livesum",
 )
 WS_MESSAGES_SENT = Counter(
     "shopgraph_ws_subscription_messages_total",
@@ -88,24 +168,4 @@ WS_MESSAGES_SENT = Counter(
 WS_MESSAGES_DROPPED = Counter(
     "shopgraph_ws_messages_dropped_total",
     "Messages dropped because a websocket client fell behind (its oldest queued message).",
-)
-
-# --- recommendations (services/recommender.py) --------------------------------------------
-
-RECOMMENDATION_DECISIONS = Counter(
-    "shopgraph_recommendation_decisions_total",
-    "Recommendation slates decided (each logged with its propensities).",
-)
-RECOMMENDATION_LEARNED = Counter(
-    "shopgraph_recommendation_learned_total",
-    "Rewards on recommended items learned by this process's model.",
-)
-RECOMMENDATION_REWARD = Summary(
-    "shopgraph_recommendation_reward",
-    "Rewards learned (sum / count = mean reward).",
-)
-RECOMMENDATION_LATENCY = Histogram(
-    "shopgraph_recommendation_rank_seconds",
-    "Time to generate candidates and rank one slate.",
-    buckets=(0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064),
 )

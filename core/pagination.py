@@ -16,6 +16,8 @@ from typing import Any, Generic, TypeVar
 from core.errors import DomainError, ErrorCode, InvalidInput
 
 DEFAULT_PAGE_SIZE = 20
+# Cursors are not signed: a forged id beyond a 64-bit integer would fail in the database.
+MAX_ROW_ID = 2**63 - 1
 
 T = TypeVar("T")
 
@@ -39,6 +41,8 @@ class Cursor:
             c_kind, c_sort, key, row_id = decoded
             if not isinstance(row_id, int) or isinstance(row_id, bool):
                 raise TypeError("id must be an integer")
+            if not 0 <= row_id <= MAX_ROW_ID:
+                raise ValueError("id out of range")
         except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
             raise DomainError(
                 ErrorCode.INVALID_CURSOR, f"`{field}` is not a valid cursor", field=field

@@ -81,8 +81,37 @@ class Settings(BaseSettings):
     # A shown item nobody reacts to within the window is learned with the default reward,
     # for its top `default_reward_slots` slots (deeper slots are often never looked at).
     reward_window_seconds: float = Field(default=600.0, ge=0)
+    # How often closed windows are swept and the candidate index is rebuilt at the latest.
+    reward_window_sweep_seconds: float = Field(default=5.0, gt=0)
+    catalog_refresh_seconds: float = Field(default=60.0, gt=0)
     default_reward: float = 0.0
     default_reward_slots: int = Field(default=4, ge=0, le=50)
+    # `json` (one object per line, with the request id) or `text`; default: json in prod.
+    log_format: Literal["json", "text"] | None = None
+
+    # Abuse limits (see docs/operations.md). Each refusal carries a stable error code.
+    max_request_bytes: int = Field(default=128 * 1024, ge=1024)
+    graphql_max_tokens: int = Field(default=1000, ge=50)
+    graphql_max_depth: int = Field(default=10, ge=2)
+    graphql_max_aliases: int = Field(default=30, ge=0)
+    graphql_max_directives: int = Field(default=50, ge=0)
+    graphql_max_cost: int = Field(default=1000, ge=1)
+    # Introspection and GraphiQL (default: on outside prod). With introspection off the
+    # "Did you mean ...?" suggestions are left out of errors too: they leak the schema.
+    graphql_introspection: bool | None = None
+    graphiql: bool | None = None
+    # Mutations per user (signed in) or client IP (anonymous) per window; 0 disables.
+    # Default: 60 per minute in prod, 100,000 per minute elsewhere (load tests, simulations).
+    rate_limit_mutations: int | None = Field(default=None, ge=0)
+    rate_limit_window_seconds: float = Field(default=60.0, gt=0)
+    # Where the counters live: empty means BROADCAST_URL when that is Redis (shared by all
+    # processes), else this process's memory; `memory://` forces process memory.
+    rate_limit_redis_url: str = ""
+
+    # Bearer token required by GET /metrics; unset means open (scrape it on a private port).
+    metrics_token: str | None = None
+    # `shop serve`: how long in-flight requests may take to finish after SIGTERM.
+    shutdown_timeout_seconds: float = Field(default=20.0, ge=0)
     # Reward per interaction action, overriding `services.rewards.DEFAULT_REWARDS` (JSON).
     rewards: dict[str, float] = {}
 
@@ -95,6 +124,8 @@ class Settings(BaseSettings):
     clerk_webhook_secret: str | None = None
     # Clock skew tolerated on exp/nbf/iat; capped at 5 s.
     auth_leeway_seconds: float = Field(default=5.0, ge=0, le=5)
+    # How long a verified token's viewer is reused (0 disables the cache).
+    auth_cache_seconds: float = Field(default=10.0, ge=0, le=300)
     # Admins: a dotted claim path and the value that grants the role, or listed user ids.
     admin_claim: str = "metadata.role"
     admin_claim_value: str = "admin"
@@ -165,6 +196,33 @@ class Settings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.env != "prod"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.is_dev if self.graphql_introspection is None else self.graphql_introspection
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.is_dev if self.graphiql is None else self.graphiql
+
+    @property
+    def resolved_log_format(self) -> str:
+        return self.log_format or ("text" if self.is_dev else "json")
+
+    @property
+    def mutation_rate_limit(self) -> int:
+        """Mutations allowed per user or IP per window (0: unlimited)."""
+        if self.rate_limit_mutations is not None:
+            return self.rate_limit_mutations
+        return 100_000 if self.is_dev else 60
+
+    @property
+    def resolved_rate_limit_url(self) -> str:
+        if self.rate_limit_redis_url:
+            return self.rate_limit_redis_url
+        if self.broadcast_url.startswith(("redis://", "rediss://")):
+            return self.broadcast_url
+        return "memory://"
 
     @property
     def resolved_database_url(self) -> str:

@@ -4,12 +4,18 @@ Expected failures (`DomainError`, GraphQL syntax/validation/coercion errors) rea
 as they are. Anything else is a bug: it is logged with its traceback and the client gets a
 generic message with code INTERNAL_SERVER_ERROR and the request id to quote, never a stack
 trace. In dev the exception's type and message are appended to help the developer.
+
+With `hide_suggestions` (introspection off), "Did you mean ...?" sentences are removed from
+every message. Validation already runs with graphql-core's `hide_suggestions`
+(`schema/validation.py`); this catches the errors raised later, such as coercing variables
+(`... not to include unknown field 'categry'. Did you mean 'category'? Found: ...`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError
@@ -19,6 +25,19 @@ from core.errors import DomainError, ErrorCode
 
 logger = logging.getLogger("shopgraph.errors")
 
+# graphql-core's suggestions: ` Did you mean 'a', 'b', or 'c'?`, at the end of a message
+# or, when coercing variables, before ` Found: ...`.
+_SUGGESTION = re.compile(r"\s*Did you mean\b[^?]*\?")
+# graphql-core's parser refusing a document over `max_tokens` (MaxTokensLimiter) or nested
+# beyond its recursion guard: limits, not typos.
+_TOO_COMPLEX = re.compile(
+    r"^Syntax Error: Document (contains more than \d+ tokens|is nested too deeply)"
+)
+
+
+def without_suggestions(message: str) -> str:
+    return _SUGGESTION.sub("", message)
+
 
 def _is_expected(error: GraphQLError) -> bool:
     original = error.original_error
@@ -27,6 +46,8 @@ def _is_expected(error: GraphQLError) -> bool:
 
 def _code_for(error: GraphQLError) -> str:
     if isinstance(error, GraphQLSyntaxError):
+        if _TOO_COMPLEX.match(error.message):
+            return ErrorCode.QUERY_TOO_COMPLEX
         return ErrorCode.GRAPHQL_PARSE_FAILED
     if isinstance(error.original_error, DomainError):
         return error.original_error.code
@@ -40,9 +61,10 @@ def _code_for(error: GraphQLError) -> str:
 class ErrorPolicy(MaskErrors):
     """Strawberry's MaskErrors, taught which errors are expected and to keep a code on each."""
 
-    def __init__(self, *, expose_details: bool) -> None:
+    def __init__(self, *, expose_details: bool, hide_suggestions: bool = False) -> None:
         super().__init__(should_mask_error=lambda e: not _is_expected(e))
         self.expose_details = expose_details
+        self.hide_suggestions = hide_suggestions
 
     def _request_id(self) -> str | None:
         context = self.execution_context.context
@@ -70,7 +92,11 @@ class ErrorPolicy(MaskErrors):
         )
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return ensure_error_codes(super()._process_errors(errors))
+        errors = ensure_error_codes(super()._process_errors(errors))
+        if self.hide_suggestions:
+            for error in errors:
+                error.message = without_suggestions(error.message)
+        return errors
 
 
 def ensure_error_codes(errors: list[GraphQLError]) -> list[GraphQLError]:
@@ -81,8 +107,15 @@ def ensure_error_codes(errors: list[GraphQLError]) -> list[GraphQLError]:
     return errors
 
 
+# Longer documents are parsed (and validated) without the caches: an entry keeps the query
+# text and its AST alive, so distinct large documents (up to MAX_REQUEST_BYTES each) would
+# let a client fill memory. Real client documents are a few KB.
+MAX_CACHED_QUERY_LENGTH = 10_000
+
+
 class SafeParserCache(ParserCache):
-    """Strawberry's ParserCache, except that a syntax error is left to Strawberry's own parse.
+    """Strawberry's ParserCache, except that a syntax error is left to Strawberry's own parse
+    and documents over `MAX_CACHED_QUERY_LENGTH` characters are not cached.
 
     Raised from the cache hook, a syntax error skips the operation hooks (and with them the
     error policy); leaving the document unset makes Strawberry parse again inside its own
@@ -91,6 +124,9 @@ class SafeParserCache(ParserCache):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
+        if len(context.query or "") > MAX_CACHED_QUERY_LENGTH:
+            yield  # Strawberry parses it, once
+            return
         with contextlib.suppress(GraphQLError):
             context.graphql_document = self.cached_parse_document(
                 context.query, **context.parse_options

@@ -8,7 +8,9 @@ from strawberry import relay
 from resolvers import cart as cart_resolvers
 from resolvers import catalog, node, recommendations, sessions, users
 from resolvers import orders as order_resolvers
+from schema.context import Info
 from schema.permissions import IsAdmin, IsAuthenticated
+from schema.types.analytics import Analytics
 from schema.types.cart import Cart
 from schema.types.order import OrderConnection, OrderType
 from schema.types.product import ProductConnection, ProductFacets, ProductType
@@ -43,6 +45,13 @@ class RecommendationQuery:
             "is logged with its propensities; send its `eventId` with `recordInteraction`."
         ),
     )
+
+
+@strawberry.type
+class AnalyticsQuery:
+    @strawberry.field(permission_classes=[IsAdmin], description="Admin: shop analytics.")
+    def analytics(self, info: Info) -> Analytics:
+        return Analytics(currency=info.context.settings.currency)
 
 
 @strawberry.type
@@ -92,7 +101,15 @@ class SessionQuery:
 
 
 @strawberry.type
-class Query(CatalogQuery, RecommendationQuery, UserQuery, CartQuery, OrderQuery, SessionQuery):
+class Query(
+    CatalogQuery,
+    RecommendationQuery,
+    UserQuery,
+    CartQuery,
+    OrderQuery,
+    SessionQuery,
+    AnalyticsQuery,
+):
     node: relay.Node | None = strawberry.field(
         resolver=node.node, description="Fetch any object by its global id."
     )

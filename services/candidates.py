@@ -47,18 +47,23 @@ class CandidateMix:
     random: int = 30
 
 
-def action_features(
-    product: Product, now: datetime | None = None, *, state: list | None = None
-) -> ActionFeatures:
-    """The learner's view of a product; `state` ([price, popularity, age in days], as logged
-    with a decision) replaces the product's current values of those changing features."""
-    if state is not None:
-        price, popularity, age_days = state
-        price = None if price is None else Decimal(price)
-    else:
-        now = now or datetime.now(UTC)
-        price, popularity = product.price, product.popularity
-        age_days = max((now - product.created_at).total_seconds() / 86400.0, 0.0)
+def with_logged_state(base: ActionFeatures, state: list | None) -> ActionFeatures:
+    """`base` with the [price, popularity, age in days] logged with a decision."""
+    if state is None:
+        return base
+    price, popularity, age_days = state
+    return base.with_state(
+        price=None if price is None else Decimal(price),
+        popularity=popularity,
+        created_days_ago=age_days,
+    )
+
+
+def action_features(product: Product, now: datetime | None = None) -> ActionFeatures:
+    """The learner's view of a product as it is now."""
+    now = now or datetime.now(UTC)
+    price, popularity = product.price, product.popularity
+    age_days = max((now - product.created_at).total_seconds() / 86400.0, 0.0)
     return ActionFeatures(
         action_id=product.id,
         category=product.category,

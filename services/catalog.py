@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.errors import InvalidInput
+from core.errors import DomainError, ErrorCode, InvalidInput
 from core.money import parse_amount
 from core.pagination import Cursor, Page, PageRequest
 from models import Product
@@ -114,6 +114,12 @@ def _decode(value: str | None, sort: ProductSort, field: str) -> tuple[object, i
     if value is None:
         return None
     cursor = Cursor.decode(value, kind=CURSOR_KIND, sort=sort.token, field=field)
+    try:
+        q.check_cursor_key(sort.field, cursor.key)
+    except ValueError as exc:
+        raise DomainError(
+            ErrorCode.INVALID_CURSOR, f"`{field}` is not a valid cursor", field=field
+        ) from exc
     return cursor.key, cursor.id
 
 

@@ -8,8 +8,9 @@ text spliced into SQL comes from the fixed tables below.
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -17,6 +18,7 @@ from typing import Any
 
 from tortoise import connections
 
+from core.sql import SqlBuilder, on_postgres
 from models import Product
 
 PRODUCT_COLUMNS = tuple(Product._meta.db_fields)
@@ -60,24 +62,6 @@ class ProductSort:
     def token(self) -> str:
         """Stable name of this ordering, stored in cursors."""
         return f"{self.field.value}:{'desc' if self.descending else 'asc'}"
-
-
-@dataclass
-class SqlBuilder:
-    """Collects bound parameters and hands out the dialect's placeholders."""
-
-    postgres: bool
-    params: list[Any] = field(default_factory=list)
-
-    def param(self, value: Any, cast: str = "") -> str:
-        self.params.append(value)
-        if self.postgres:
-            return f"${len(self.params)}{cast}"
-        return "?"
-
-
-def _is_postgres() -> bool:
-    return connections.get("default").capabilities.dialect == "postgres"
 
 
 def _sort_key_sql(sort_field: SortField, postgres: bool, sb: SqlBuilder, terms: list[str]) -> str:
@@ -163,6 +147,36 @@ def where_sql(
     return " AND ".join(clauses) if clauses else "1 = 1"
 
 
+def check_cursor_key(sort_field: SortField, key: Any) -> None:
+    """Raise ValueError unless `key` is a sort key `cursor_key` can have issued for this
+    ordering (cursors are not signed: a forged key must not reach the SQL bind)."""
+    if sort_field is SortField.PRICE:
+        valid = isinstance(key, str) and _is_finite_decimal(key)
+    elif sort_field is SortField.NEWEST:
+        valid = isinstance(key, str) and _is_datetime(key)
+    elif sort_field in (SortField.POPULARITY, SortField.RELEVANCE):
+        valid = isinstance(key, int | float) and not isinstance(key, bool) and math.isfinite(key)
+    else:
+        valid = isinstance(key, str)
+    if not valid or (isinstance(key, str) and "\x00" in key):
+        raise ValueError(f"not a {sort_field.value} sort key")
+
+
+def _is_finite_decimal(text: str) -> bool:
+    try:
+        return Decimal(text).is_finite()
+    except ArithmeticError:  # decimal.InvalidOperation
+        return False
+
+
+def _is_datetime(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _cursor_param(sort_field: SortField, key: Any, sb: SqlBuilder) -> str:
     """Bind a cursor's sort key with the type the key expression compares against."""
     if sort_field is SortField.PRICE:
@@ -196,7 +210,7 @@ async def fetch_product_rows(
     before_key: tuple[Any, int] | None,
 ) -> list[dict[str, Any]]:
     """Rows of one keyset page in query order (reversed when paging backwards)."""
-    postgres = _is_postgres()
+    postgres = on_postgres()
     sb = SqlBuilder(postgres)
     terms = flt.search_terms()
     key = _sort_key_sql(sort.field, postgres, sb, terms)
@@ -223,7 +237,7 @@ async def fetch_product_rows(
 
 
 async def count_products(flt: ProductFilter) -> int:
-    sb = SqlBuilder(_is_postgres())
+    sb = SqlBuilder(on_postgres())
     rows = await connections.get("default").execute_query_dict(
         f"SELECT COUNT(*) AS n FROM products WHERE {where_sql(flt, sb)}", sb.params
     )
@@ -233,7 +247,7 @@ async def count_products(flt: ProductFilter) -> int:
 async def facet_counts(flt: ProductFilter, column: str) -> list[tuple[str, int]]:
     """Counts per value of `column` under the filter without its own dimension."""
     assert column in ("category", "brand")
-    sb = SqlBuilder(_is_postgres())
+    sb = SqlBuilder(on_postgres())
     sql = (
         f"SELECT {column} AS value, COUNT(*) AS n FROM products "
         f"WHERE {where_sql(flt, sb, skip=frozenset({column}))} "
@@ -245,7 +259,7 @@ async def facet_counts(flt: ProductFilter, column: str) -> list[tuple[str, int]]
 
 async def price_bounds(flt: ProductFilter) -> tuple[Decimal | None, Decimal | None]:
     """Exact cheapest and dearest price under the filter without its price bounds."""
-    postgres = _is_postgres()
+    postgres = on_postgres()
     sb = SqlBuilder(postgres)
     where = where_sql(flt, sb, skip=frozenset({"price"}))
     if postgres:

@@ -97,6 +97,7 @@ async def record_feedback(
         )  # fmt: skip
         if target is not None:
             new_reward = await _log_reward(interaction, target, product_id, action)
+    runtime.recent_categories.forget((user_id, session_id if user_id is None else None))
     if new_reward:
         runtime.notify_reward()
         await events.publish(REWARDS_CHANNEL, {"eventId": event_id})

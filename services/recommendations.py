@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bandit.features import ActionFeatures, ContextFeatures
+from bandit.features import (
+    FAVOURITE_BRAND_KEYS,
+    FAVOURITE_CATEGORY_KEYS,
+    ActionFeatures,
+    ContextFeatures,
+)
 from core import metrics
 from core.errors import DomainError, ErrorCode, InvalidInput
 from models import Product, RecommendationEvent, UserInteraction
@@ -76,9 +81,24 @@ def validate_request(
 async def recent_categories(
     runtime: RecommenderRuntime, *, user_id: int | None, session_id: str | None
 ) -> list[str]:
-    """Categories of the shopper's latest interactions, newest first, without repeats."""
+    """Categories of the shopper's latest interactions, newest first, without repeats.
+
+    Cached for a few seconds per shopper (a feature may lag that much; `record_feedback`
+    refreshes it at once for the shopper who just interacted)."""
     if user_id is None and session_id is None:
         return []
+    key = (user_id, session_id)
+    cached = runtime.recent_categories.get(key)
+    if cached is not None:
+        return cached
+    categories = await _load_recent_categories(runtime, user_id=user_id, session_id=session_id)
+    runtime.recent_categories.put(key, categories)
+    return categories
+
+
+async def _load_recent_categories(
+    runtime: RecommenderRuntime, *, user_id: int | None, session_id: str | None
+) -> list[str]:
     query = UserInteraction.filter(user_id=user_id) if user_id is not None else (
         UserInteraction.filter(session_id=session_id, user_id=None)
     )  # fmt: skip
@@ -134,10 +154,9 @@ async def recommend(
         features=request.features,
     )
     rng = random.Random()
-    favourite_categories = _strings(
-        preferences.get("categories") or preferences.get("favourite_categories")
-    )
-    favourite_brands = _strings(preferences.get("brands") or preferences.get("favourite_brands"))
+    # The same preference keys the learner reads its favourites from.
+    favourite_categories = _first_strings(preferences, FAVOURITE_CATEGORY_KEYS)
+    favourite_brands = _first_strings(preferences, FAVOURITE_BRAND_KEYS)
     if candidates is None:
         candidates = index.candidates(
             limit=runtime.settings.recommendation_candidates,
@@ -158,7 +177,7 @@ async def recommend(
         slate=slate,
     )
     runtime.decisions.record(decision)
-    metrics.RECOMMENDATION_DECISIONS.inc()
+    metrics.record_recommendation_decision()
     metrics.RECOMMENDATION_LATENCY.observe(time.perf_counter() - started)
     chosen = [item.action_id for item in slate.items]
     if any(product_id not in index.products for product_id in chosen):
@@ -167,11 +186,14 @@ async def recommend(
     return decision, [index.products[i] for i in chosen]
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)][:10]
+def _first_strings(preferences: dict[str, Any], keys: Sequence[str]) -> list[str]:
+    """The first of `keys` present in the preferences, as a list of strings (at most 10)."""
+    for key in keys:
+        value = preferences.get(key)
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list):
+            return [v for v in value if isinstance(v, str)][:10]
     return []
 
 

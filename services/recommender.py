@@ -40,13 +40,17 @@ from core.settings import Settings
 from live import EventHub
 from models import Product, RecommendationEvent, RecommendationReward
 from services import events
-from services.candidates import CatalogIndexHolder, action_features
+from services.candidates import (
+    CatalogIndex,
+    CatalogIndexHolder,
+    action_features,
+    with_logged_state,
+)
 
 logger = logging.getLogger("shopgraph.recommender")
 
 REWARDS_CHANNEL = "rewards:all"
 DEFAULT_ACTION = "none"
-WINDOW_SWEEP_SECONDS = 5.0
 LEARN_BATCH = 500
 GAP_PATIENCE_SECONDS = 30.0
 
@@ -108,6 +112,30 @@ def context_from_json(data: dict[str, Any]) -> ContextFeatures:
     values["recent_categories"] = tuple(values.get("recent_categories") or ())
     known = ContextFeatures.__dataclass_fields__
     return ContextFeatures(**{k: v for k, v in values.items() if k in known})
+
+
+class TTLCache:
+    """A small bounded cache whose entries expire after `ttl` seconds."""
+
+    def __init__(self, *, ttl: float, max_entries: int = 50_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Any, tuple[Any, float]] = OrderedDict()
+
+    def get(self, key: Any) -> Any | None:
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry[1] > self.ttl:
+            return None
+        return entry[0]
+
+    def put(self, key: Any, value: Any) -> None:
+        self._entries[key] = (value, time.monotonic())
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def forget(self, key: Any) -> None:
+        self._entries.pop(key, None)
 
 
 class DecisionLog:
@@ -203,11 +231,15 @@ class RecommenderRuntime:
         self.settings = settings
         self.model_dir = Path(settings.model_dir or settings.data_dir / "models")
         self.learner = learner or BanditLearner(LearnerConfig())
-        self.catalog = CatalogIndexHolder()
+        self.catalog = CatalogIndexHolder(max_age=settings.catalog_refresh_seconds)
         self.decisions = DecisionLog()
+        # (user id, session id) -> recent categories, a context feature read per request.
+        self.recent_categories = TTLCache(ttl=5.0)
         self.learned = EventHub.from_url("memory://")  # local "a reward was learned" news
         self._learn_wakeup = asyncio.Event()
         self._learning = asyncio.Lock()
+        self._reward_sum = 0.0  # of rewards learned since this process started
+        self._reward_count = 0
         self._tasks: list[asyncio.Task] = []
         self._gaps: dict[int, float] = {}
         self._last_checkpoint_updates = 0
@@ -226,10 +258,12 @@ class RecommenderRuntime:
         self._take_checkpoint_lock()
         await self.learned.connect()
         await self.catalog.load()
-        replayed = await self.learn_pending()
+        # Rewards logged after the checkpoint are replayed by the learning loop's first
+        # pass, in the background: serving starts at once with the restored model.
+        self._learn_wakeup.set()
         logger.info(
-            "recommender ready: model %s, %d rewards replayed, %d candidates",
-            self.learner.model_version, replayed, len(self.catalog.index),
+            "recommender ready: model %s (last reward %s), %d candidates",
+            self.learner.model_version, self.learner.last_sequence, len(self.catalog.index),
         )  # fmt: skip
         self.catalog.start()
         self.decisions.start()
@@ -347,7 +381,7 @@ class RecommenderRuntime:
 
     async def _close_windows_forever(self) -> None:
         while True:
-            await asyncio.sleep(WINDOW_SWEEP_SECONDS)
+            await asyncio.sleep(self.settings.reward_window_sweep_seconds)
             try:
                 await self.decisions.flush()
                 await self.close_windows()
@@ -422,12 +456,17 @@ class RecommenderRuntime:
             return 0
         logged = await RecommendationEvent.filter(id__in={r.event_id for r in rows})
         by_pk = {event.id: event for event in logged}
+        rebuilt: dict[int, Decision] = {}  # rewards of one decision often come together
         learned = 0
         for row in rows:
             event = by_pk.get(row.event_id)
             if event is None:
                 continue
-            decision = self.decisions.recent(event.event_id) or await rebuild_decision(event)
+            decision = self.decisions.recent(event.event_id) or rebuilt.get(event.id)
+            if decision is None:
+                decision = await rebuild_decision(event, self.catalog.index)
+                if decision is not None:
+                    rebuilt[event.id] = decision
             if decision is None or decision.slot_of(row.product_id) is None:
                 logger.warning("reward %d does not match its decision; skipped", row.id)
                 continue
@@ -441,23 +480,31 @@ class RecommenderRuntime:
             if not self.learner.learn(example):
                 continue
             learned += 1
-            metrics.RECOMMENDATION_LEARNED.inc()
-            metrics.RECOMMENDATION_REWARD.observe(row.reward)
+            metrics.record_learned_example(row.reward)
+            self._reward_sum += row.reward
+            self._reward_count += 1
+            metrics.RECOMMENDATION_MEAN_REWARD.set(self._reward_sum / self._reward_count)
             channel = events.learned_channel(user_id=event.user_id, session_id=event.session_id)
             await self.learned.publish(channel, {"rewardId": row.id, "productId": row.product_id})
         return learned
 
 
-async def rebuild_decision(event: RecommendationEvent) -> Decision | None:
+async def rebuild_decision(
+    event: RecommendationEvent, index: CatalogIndex | None = None
+) -> Decision | None:
     """A logged decision from the database (after a restart, or from another worker):
     the products' attributes plus the price, popularity and age logged with it."""
     ids = [int(i) for i in event.candidate_ids]
-    products = {p.id: p for p in await Product.filter(id__in=ids)}
-    if len(products) != len(set(ids)):
-        return None  # a candidate was deleted since: this decision cannot be rebuilt
+    known = index.by_id if index is not None else {}
+    missing = [i for i in ids if i not in known]
+    if missing:
+        found = {p.id: action_features(p) for p in await Product.filter(id__in=missing)}
+        if len(found) != len(set(missing)):
+            return None  # a candidate was deleted since: this decision cannot be rebuilt
+        known = {**known, **found}
     states = event.candidate_state or [None] * len(ids)
     candidates = tuple(
-        action_features(products[i], state=state) for i, state in zip(ids, states, strict=True)
+        with_logged_state(known[i], state) for i, state in zip(ids, states, strict=True)
     )
     slate = Slate(
         items=tuple(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,19 @@ MAX_NAME_LENGTH = 200
 MAX_URL_LENGTH = 2048
 MAX_PREFERENCES_BYTES = 16 * 1024
 MAX_PREFERENCES_DEPTH = 5
+
+
+_account_listeners: list[Callable[[int], None]] = []
+
+
+def on_account_changed(listener: Callable[[int], None]) -> None:
+    """Call `listener(user_id)` whenever this process changes an account (caches drop it)."""
+    _account_listeners.append(listener)
+
+
+def _account_changed(user_id: int) -> None:
+    for listener in _account_listeners:
+        listener(user_id)
 
 
 def is_admin_claim(claims: dict[str, Any], settings: Settings) -> bool:
@@ -97,24 +111,31 @@ def validate_profile(
     if preferences is not None:
         if not isinstance(preferences, dict):
             raise InvalidInput("Preferences must be a JSON object", field="preferences")
+        # Depth first: serialising a deeply nested value would exhaust the stack.
+        if _nests_deeper_than(preferences, MAX_PREFERENCES_DEPTH):
+            raise InvalidInput(
+                f"Preferences nest at most {MAX_PREFERENCES_DEPTH} levels", field="preferences"
+            )
         size = len(json.dumps(preferences, separators=(",", ":")))
         if size > MAX_PREFERENCES_BYTES:
             raise InvalidInput(
                 f"Preferences are limited to {MAX_PREFERENCES_BYTES} bytes", field="preferences"
             )
-        if _depth(preferences) > MAX_PREFERENCES_DEPTH:
-            raise InvalidInput(
-                f"Preferences nest at most {MAX_PREFERENCES_DEPTH} levels", field="preferences"
-            )
     return ProfileChanges(name=name, avatar_url=avatar_url, preferences=preferences)
 
 
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
+def _nests_deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects/arrays nest more than `limit` levels (`{}` is one level). Iterative
+    and stops at the limit: the input may nest deeper than the interpreter's stack."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 async def update_profile(user: User, changes: ProfileChanges) -> User:
@@ -127,6 +148,7 @@ async def update_profile(user: User, changes: ProfileChanges) -> User:
         user.preferences, fields = changes.preferences, [*fields, "preferences"]
     if fields:
         await user.save(update_fields=[*fields, "updated_at"])
+        _account_changed(user.id)
     return user
 
 
@@ -174,6 +196,7 @@ async def _upsert_from_clerk(data: dict[str, Any]) -> None:
         await User.create(clerk_id=clerk_id, **values)
     elif user.deleted_at is None:
         await User.filter(id=user.id).update(**values)
+        _account_changed(user.id)
 
 
 async def _erase(clerk_id: str) -> None:
@@ -188,6 +211,7 @@ async def _erase(clerk_id: str) -> None:
     await ARSession.filter(user_id=user.id).delete()
     # Behaviour stays useful for learning once it no longer points at a person.
     await UserInteraction.filter(user_id=user.id).update(user_id=None)
+    _account_changed(user.id)
     await User.filter(id=user.id).update(
         email=None,
         name="",

@@ -58,6 +58,10 @@ async def settings(request, tmp_path_factory) -> Settings:
         migrate_on_start=True,
         # Tests write rows directly; the response cache has its own tests (test_response_cache).
         response_cache=False,
+        # Background sweeps would show up in query-count tests; tests trigger them directly.
+        reward_window_sweep_seconds=3600,
+        catalog_refresh_seconds=3600,
+        learn_poll_seconds=3600,
         clerk_authorized_parties=[CLIENT_ORIGIN],
         clerk_webhook_secret=WEBHOOK_SECRET,
         admin_user_ids=[LISTED_ADMIN],

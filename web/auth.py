@@ -10,14 +10,16 @@ payload token to supersede it) is refused like any other bad credential.
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from typing import Any
 
 from starlette.requests import HTTPConnection
 
 from core.settings import Settings
+from services import users
 from services.auth import ANONYMOUS, Viewer
 from services.tokens import InvalidToken, TokenVerifier
-from services.users import viewer_for_claims
 
 SESSION_COOKIE = "__session"
 
@@ -32,14 +34,61 @@ def bearer_token(value: str | None) -> str | None:
     return token.strip()
 
 
+class ViewerCache:
+    """Recently verified tokens and their viewers, so a busy client does not cost an RSA
+    verification and a user lookup per request.
+
+    An entry lives at most `ttl` seconds and never past its token's expiry. Changes to an
+    account made by this process (profile updates, Clerk webhooks) drop its entries at
+    once; other processes see them within `ttl` — including a deletion, so `AUTH_CACHE_SECONDS`
+    bounds how long a deleted account's unexpired token keeps working elsewhere.
+    """
+
+    def __init__(self, *, ttl: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[Viewer, float]] = OrderedDict()
+
+    def get(self, token: str) -> Viewer | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        viewer, valid_until = entry
+        if time.time() >= valid_until:
+            del self._entries[token]
+            return None
+        return viewer
+
+    def put(self, token: str, viewer: Viewer) -> None:
+        if self.ttl <= 0:
+            return
+        valid_until = time.time() + self.ttl
+        if viewer.expires_at is not None:
+            valid_until = min(valid_until, viewer.expires_at.timestamp())
+        self._entries[token] = (viewer, valid_until)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def forget_user(self, user_id: int) -> None:
+        for token in [t for t, (v, _) in self._entries.items() if v.user_id == user_id]:
+            del self._entries[token]
+
+
 class Authenticator:
     def __init__(self, settings: Settings, verifier: TokenVerifier | None = None) -> None:
         self.settings = settings
         self.verifier = verifier or TokenVerifier.from_settings(settings)
+        self.cache = ViewerCache(ttl=settings.auth_cache_seconds)
+        users.on_account_changed(self.cache.forget_user)
 
     async def viewer_for_token(self, token: str) -> Viewer:
+        cached = self.cache.get(token)
+        if cached is not None:
+            return cached
         verified = await self.verifier.verify(token)
-        return await viewer_for_claims(verified, self.settings)
+        viewer = await users.viewer_for_claims(verified, self.settings)
+        self.cache.put(token, viewer)
+        return viewer
 
     async def __call__(self, connection: HTTPConnection, *, lenient_cookie: bool = True) -> Viewer:
         header_token = bearer_token(connection.headers.get("authorization"))

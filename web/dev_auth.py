@@ -124,9 +124,14 @@ def banner(settings: Settings, *, host: str, port: int) -> str | None:
         shown_host = f"[{shown_host}]"
     shopper = tokens.issue(DEMO_SHOPPER).token
     admin = tokens.issue(DEMO_ADMIN).token
+    url = f"http://{shown_host}:{port}/graphql"
+    where = (
+        f"GraphiQL: {url}  (ENV=dev: its Headers tab already holds a demo shopper token)"
+        if settings.graphiql_enabled
+        else f"GraphQL: {url}"
+    )
     return (
-        f"\nGraphiQL: http://{shown_host}:{port}/graphql  (ENV=dev: its Headers tab already "
-        "holds a demo shopper token)\n"
+        f"\n{where}\n"
         'Tokens for the Headers tab, {"Authorization": "Bearer <token>"}, valid 8 h:\n'
         f"  demo shopper: {shopper}\n"
         f"  demo admin:   {admin}\n"

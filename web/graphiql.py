@@ -145,6 +145,10 @@ class GraphiQLPage:
         self.dev_tokens = dev_tokens
         self.examples = EXAMPLES_FILE.read_text()
 
+    def routes(self) -> list[Route]:
+        """The page itself is the GraphQL view's (GET /graphql); these serve its assets."""
+        return [self.assets.route()]
+
     def _url(self, asset: StaticAsset) -> str:
         if self.use_cdn and asset.cdn_url:
             return asset.cdn_url

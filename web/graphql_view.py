@@ -3,6 +3,7 @@ context and JSON errors (with `extensions.code`) for malformed requests."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from core.errors import ErrorCode
+from core.metrics import count_error
 from core.settings import Settings
 from schema.context import Context
 from schema.errors import ensure_error_codes
@@ -29,12 +31,14 @@ from web.auth import Authenticator
 from web.graphiql import GraphiQLPage
 from web.request_id import request_id_of
 from web.response_cache import ResponseCache, is_anonymous, is_cacheable_document
-from web.websocket import TransportWSHandler, WebSocketState
+from web.transport_ws import TransportWSHandler, WebSocketState
+from web.websockets import WebSocketTracker
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
 def error_body(message: str, code: ErrorCode | str) -> dict[str, Any]:
+    count_error(str(code))
     return {"errors": [{"message": message, "extensions": {"code": str(code)}}]}
 
 
@@ -65,6 +69,7 @@ class GraphQLView(GraphQL):
         graphiql: GraphiQLPage | None = None,
         **kw: Any,
     ) -> None:
+        kw.setdefault("graphql_ide", "graphiql" if settings.graphiql_enabled else None)
         super().__init__(
             schema,
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
@@ -78,8 +83,12 @@ class GraphQLView(GraphQL):
         self.authenticator = authenticator
         self.rewards = RewardTable(settings.rewards)
         self.response_cache = response_cache
+        self.websockets = WebSocketTracker()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.websockets.serve(scope, receive, send, super().__call__)
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -130,11 +139,23 @@ class GraphQLView(GraphQL):
         status, reason = exc.status_code, exc.reason
         if reason == "Unsupported content type":
             status, reason = 415, "Unsupported content type: send application/json"
+        if reason == "Batching is not enabled":
+            reason = "Batched requests (a JSON array) are not supported: send one operation"
         if isinstance(exc.__cause__, InvalidOperationTypeError):
             # GraphQL over HTTP: a mutation over GET is 405 Method Not Allowed.
             status = 405
         headers = {"Allow": "GET, POST"} if status == 405 else None
-        return JSONResponse(error_body(reason, ErrorCode.BAD_REQUEST), status, headers=headers)
+        # 404: GET /graphql from a browser while GraphiQL is off.
+        code = ErrorCode.NOT_FOUND if status == 404 else ErrorCode.BAD_REQUEST
+        return JSONResponse(error_body(reason, code), status, headers=headers)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return super().decode_json(data)
+        except RecursionError as exc:
+            # Arrays or objects nested past the interpreter's limit (found by fuzzing): bad
+            # JSON for us, so HTTP answers 400 and a websocket closes with 4400.
+            raise json.JSONDecodeError("JSON nested too deeply", "", 0) from exc
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         auth_error = None
@@ -186,7 +207,9 @@ class GraphQLView(GraphQL):
         request = getattr(sub_response, "_request", None)
         if request is not None and _wants_graphql_response_json(request):
             response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
-            if isinstance(response_data, dict) and "data" not in response_data:
+            request_error = isinstance(response_data, dict) and "data" not in response_data
+            if request_error and response.status_code == 200:
+                # 400 unless the request was refused with its own status (429).
                 response.status_code = 400
         return response
 

@@ -180,7 +180,6 @@ class SharedSubscriptions:
         stream = self._streams.get(key)
         if stream is None:
             stream = self._streams[key] = SharedStream(key, self, start)
-            metrics.WS_SHARED_STREAMS.set(len(self._streams))
         stream.attach(member)
         metrics.WS_ACTIVE_SUBSCRIPTIONS.inc()
         try:
@@ -192,4 +191,3 @@ class SharedSubscriptions:
     def _forget(self, stream: SharedStream) -> None:
         if self._streams.get(stream.key) is stream:
             del self._streams[stream.key]
-            metrics.WS_SHARED_STREAMS.set(len(self._streams))

@@ -118,3 +118,14 @@ async def test_user_deleted_erases_personal_data_but_keeps_orders(client, token_
     )
     assert response.status_code == 401
     assert await User.filter(clerk_id="user_gone").count() == 1
+
+
+async def test_a_clerk_update_shows_in_me_at_once_despite_the_token_cache(client, token_for):
+    token = token_for("user_hook", email="hook@example.com", name="Before")
+    me = "{ me { name email } }"
+    assert (await gql_data(client, me, token=token))["me"]["name"] == "Before"
+    await post(client, *signed(user_event("user.updated", email="after@example.com")))
+    assert (await gql_data(client, me, token=token))["me"] == {
+        "name": "Hook Smith",
+        "email": "after@example.com",
+    }

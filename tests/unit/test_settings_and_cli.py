@@ -53,3 +53,28 @@ def test_shop_token_refuses_when_clerk_is_configured(tmp_path, monkeypatch):
         assert main(["token", "user_cli"]) == 2
     finally:
         get_settings.cache_clear()
+
+
+def test_shop_serve_drains_for_the_configured_time_and_resets_multiprocess_metrics(
+    tmp_path, monkeypatch
+):
+    import uvicorn
+
+    from core.settings import get_settings
+
+    calls = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.update(kw, app=app))
+    monkeypatch.setenv("SHUTDOWN_TIMEOUT_SECONDS", "7.5")
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_123.db").write_bytes(b"stale")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
+    get_settings.cache_clear()
+    try:
+        assert main(["serve", "--workers", "2"]) == 0
+    finally:
+        get_settings.cache_clear()
+    assert calls["timeout_graceful_shutdown"] == 7.5
+    assert calls["ws_max_size"] == 128 * 1024
+    assert calls["workers"] == 2
+    assert list(metrics_dir.iterdir()) == []

@@ -203,12 +203,31 @@ async def test_dev_prefills_the_headers_tab_with_a_demo_shopper_token(make_setti
 async def test_no_token_is_ever_prefilled_outside_dev_or_with_clerk(
     make_settings, clerk_public_pem, env, with_clerk
 ):
-    settings = make_settings(env=env, clerk_jwt_key=clerk_public_pem if with_clerk else None)
+    settings = make_settings(
+        env=env, clerk_jwt_key=clerk_public_pem if with_clerk else None, graphiql=True
+    )
     async with app_client(settings) as client:
         response, page = await get_page(client)
     assert page.config is not None
     assert page.config["defaultHeaders"] is None
     assert "Bearer ey" not in response.text
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"env": "prod"}, {"env": "dev", "graphiql": False}],
+    ids=["prod-default", "switched-off"],
+)
+async def test_without_graphiql_neither_the_page_nor_its_assets_are_served(
+    make_settings, clerk_public_pem, overrides
+):
+    settings = make_settings(clerk_jwt_key=clerk_public_pem, **overrides)
+    async with app_client(settings) as client:
+        page = await client.get("/graphql", headers=HTML)
+        asset = await client.get("/graphiql/static/graphiql@4.1.2/dist/index.umd.js")
+    assert page.status_code == 404
+    assert "graphiql" not in page.text.lower()
+    assert asset.status_code == 404
 
 
 async def test_a_forged_host_header_cannot_add_to_the_policy(make_settings):

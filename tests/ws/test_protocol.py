@@ -134,3 +134,41 @@ def test_token_expiry_closes_the_socket_with_4403(server_env, tmp_path):
         code, waited = asyncio.run(scenario(base.replace("http://", "ws://") + "/graphql", token))
     assert code == 4403
     assert waited < 3.0
+
+
+def _gauge(metrics_text: str, name: str) -> float:
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics_text.splitlines()
+        if line.startswith(name) and not line.startswith("#")
+    )
+
+
+async def test_clients_vanishing_mid_stream_leave_nothing_behind(ws_url, server):
+    import httpx
+
+    async def metrics() -> str:
+        async with httpx.AsyncClient() as http:
+            return (await http.get(f"{server}/metrics")).text
+
+    internal = 'shopgraph_live_subscribers{family="inventory"}'  # the app's own followers
+    baseline = _gauge(await metrics(), internal)
+    clients = [await WSClient.connect(ws_url) for _ in range(5)]
+    for client in clients:
+        await client.subscribe("s", SUB)
+    await asyncio.sleep(0.3)
+    during = await metrics()
+    assert _gauge(during, "shopgraph_ws_active_subscriptions") >= 5
+    assert _gauge(during, internal) == baseline + 1  # five subscribers share one stream
+    for client in clients:
+        client.ws.transport.abort()  # no close frame: the client just disappears
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        after = await metrics()
+        if (
+            _gauge(after, "shopgraph_ws_active_subscriptions") == 0
+            and _gauge(after, "shopgraph_websocket_connections") == 0
+            and _gauge(after, internal) == baseline
+        ):
+            return
+    raise AssertionError(f"subscriptions leaked after the clients vanished:\n{after}")

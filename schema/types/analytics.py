@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from enum import Enum
+
+import strawberry
+
+from bandit.estimators import Estimate
+from schema.context import Info
+from schema.types.money import Money
+from schema.types.product import ProductType
+from services import analytics, recommender
+from services.analytics import Period, TopBy
+
+
+@strawberry.type
+class FunnelDay:
+    day: date
+    category: str
+    views: int
+    cart_adds: int
+    purchases: int
+
+    @strawberry.field(description="cart adds / views (null without views).")
+    def view_to_cart(self) -> float | None:
+        return self.cart_adds / self.views if self.views else None
+
+    @strawberry.field(description="purchases / cart adds (null without cart adds).")
+    def cart_to_purchase(self) -> float | None:
+        return self.purchases / self.cart_adds if self.cart_adds else None
+
+
+@strawberry.type
+class RevenueDay:
+    day: date
+    revenue: Money
+    orders: int
+
+
+@strawberry.enum
+class TopProductsBy(Enum):
+    REVENUE = TopBy.REVENUE.value
+    UNITS = TopBy.UNITS.value
+    INTERACTIONS = TopBy.INTERACTIONS.value
+
+
+@strawberry.type
+class TopProduct:
+    product_pk: strawberry.Private[int]
+    revenue: Money
+    units: int
+    interactions: int
+
+    @strawberry.field
+    async def product(self, info: Info) -> ProductType | None:
+        found = await info.context.loaders.product_by_id.load(self.product_pk)
+        return None if found is None else ProductType.from_model(found)
+
+
+@strawberry.type
+class ActionCount:
+    action: str
+    count: int
+
+
+@strawberry.type
+class ModelPerformance:
+    model_version: str
+    decisions: int
+    shown_items: int
+    mean_reward: float = strawberry.field(description="Mean reward per shown item.")
+    click_through: float = strawberry.field(
+        description="Share of shown items ticked, added to cart, bought or viewed in AR."
+    )
+
+
+@strawberry.type(description="An estimate with its 95% confidence interval (null: no data).")
+class ValueEstimate:
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+    @classmethod
+    def of(cls, estimate: Estimate) -> ValueEstimate:
+        def clean(x: float) -> float | None:
+            return None if math.isnan(x) or math.isinf(x) else x
+
+        return cls(
+            value=clean(estimate.value),
+            ci_low=clean(estimate.ci_low),
+            ci_high=clean(estimate.ci_high),
+        )
+
+
+@strawberry.type(
+    description="The current model's value (mean reward of the top slot) estimated off-policy "
+    "from the latest logged decisions, beside the value the logging policies achieved."
+)
+class PolicyValue:
+    records: int
+    logged: ValueEstimate
+    ips: ValueEstimate
+    snips: ValueEstimate
+    model_version: str
+
+
+@strawberry.type(description="Admin analytics. Periods default to the last 30 days.")
+class Analytics:
+    currency: strawberry.Private[str]
+
+    @strawberry.field(description="view -> cart add -> purchase, per day and category.")
+    async def funnel(
+        self, since: datetime | None = None, until: datetime | None = None,
+        category: str | None = None,
+    ) -> list[FunnelDay]:  # fmt: skip
+        rows = await analytics.funnel(Period.of(since, until), category=category)
+        return [FunnelDay(day=r.day, category=r.category, views=r.views,
+                          cart_adds=r.cart_adds, purchases=r.purchases) for r in rows]  # fmt: skip
+
+    @strawberry.field(description="Revenue of orders placed per day (cancelled excluded).")
+    async def revenue_by_day(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[RevenueDay]:
+        rows = await analytics.revenue_by_day(Period.of(since, until))
+        return [RevenueDay(day=r.day, revenue=Money.of(r.revenue, self.currency), orders=r.orders)
+                for r in rows]  # fmt: skip
+
+    @strawberry.field
+    async def top_products(
+        self, by: TopProductsBy = TopProductsBy.REVENUE, first: int = 10,
+        since: datetime | None = None, until: datetime | None = None,
+    ) -> list[TopProduct]:  # fmt: skip
+        rows = await analytics.top_products(
+            Period.of(since, until), by=TopBy(by.value), limit=first
+        )
+        return [TopProduct(product_pk=r.product_id, revenue=Money.of(r.revenue, self.currency),
+                           units=r.units, interactions=r.interactions) for r in rows]  # fmt: skip
+
+    @strawberry.field
+    async def interactions_by_action(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[ActionCount]:
+        counts = await analytics.interactions_by_action(Period.of(since, until))
+        return [ActionCount(action=a, count=n) for a, n in counts.items()]
+
+    @strawberry.field(description="Mean reward and click-through per model version.")
+    async def recommendation_performance(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[ModelPerformance]:
+        rows = await analytics.recommendation_performance(Period.of(since, until))
+        return [ModelPerformance(model_version=r.model_version, decisions=r.decisions,
+                                 shown_items=r.rewarded_slots, mean_reward=r.mean_reward,
+                                 click_through=r.click_through) for r in rows]  # fmt: skip
+
+    @strawberry.field(description="IPS / SNIPS estimate of the current model (latest decisions).")
+    async def current_policy_value(self, sample: int = 500) -> PolicyValue:
+        sample = max(1, min(sample, 2000))
+        runtime = recommender.current()
+        result = await analytics.current_policy_value(runtime, sample=sample)
+        return PolicyValue(
+            records=result.records, logged=ValueEstimate.of(result.logged),
+            ips=ValueEstimate.of(result.ips), snips=ValueEstimate.of(result.snips),
+            model_version=runtime.learner.model_version,
+        )  # fmt: skip
