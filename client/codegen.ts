@@ -16,7 +16,9 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         useTypeImports: true,
         strictScalars: true,
+        // Every custom scalar must be mapped (strictScalars): a new one fails the build.
         scalars: {
+          Date: "string",
           DateTime: "string",
           Decimal: "string",
           JSON: "unknown",
