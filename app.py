@@ -22,9 +22,11 @@ from live import EventHub
 from schema import build_schema
 from services import events, recommender, seed
 from services.recommender import RecommenderRuntime
-from web import health, media, metrics, webhooks
+from web import dev_auth, health, media, metrics, webhooks
 from web.auth import Authenticator
 from web.body_limit import BodySizeLimitMiddleware
+from web.cors import cors_middleware
+from web.graphiql import GraphiQLAssets, GraphiQLPage
 from web.graphql_view import GraphQLView
 from web.log_config import configure_logging
 from web.request_id import RequestIdMiddleware
@@ -54,7 +56,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.rate_limit_window_seconds,
     )
     schema = build_schema(settings, rate_limiter=rate_limiter)
-    view = GraphQLView(schema, settings=settings, authenticator=authenticator, response_cache=cache)
+    dev_tokens = dev_auth.dev_tokens_for(settings)
+    graphiql = (
+        GraphiQLPage(settings, GraphiQLAssets(), dev_tokens) if settings.graphiql_enabled else None
+    )
+    view = GraphQLView(
+        schema,
+        settings=settings,
+        authenticator=authenticator,
+        response_cache=cache,
+        graphiql=graphiql,
+    )
     shutdown = Shutdown(view.websockets)
     shutdown.add_hook("rate limiter", rate_limiter.aclose)
 
@@ -103,8 +115,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/media/products/{slug}.svg", media.product_image),
             Route("/webhooks/clerk", webhooks.clerk, methods=["POST"]),
             Route("/metrics", metrics.metrics),
+            *(graphiql.routes() if graphiql else []),
+            *dev_auth.routes(dev_tokens),
         ],
         middleware=[
+            *cors_middleware(settings),
             Middleware(RequestIdMiddleware),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes),
         ],

@@ -17,13 +17,19 @@ SCHEMA_FILE = Path("schema.graphql")
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from web.dev_auth import banner
+
     settings = get_settings()
     _reset_multiprocess_metrics()
+    host, port = args.host or settings.host, args.port or settings.port
+    message = banner(settings, host=host, port=port)
+    if message:
+        print(message, flush=True)
     uvicorn.run(
         "app:create_app",
         factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
+        host=host,
+        port=port,
         workers=args.workers,
         reload=args.reload,
         log_level=settings.log_level.lower(),

@@ -16,6 +16,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
 CommaList = Annotated[list[str], NoDecode]
+# Where the reference client (client/) runs in dev: Vite's dev server and `vite preview`.
+DEV_CLIENT_ORIGINS = (
+    "http://localhost:5173",
+    "http://127.0.0.1:5173",
+    "http://localhost:4173",
+    "http://127.0.0.1:4173",
+)
 
 
 class Settings(BaseSettings):
@@ -56,8 +63,15 @@ class Settings(BaseSettings):
     ws_max_connections_per_user: int = Field(default=10, ge=1)
     # Messages queued for a slow client before the oldest is dropped.
     ws_max_pending: int = Field(default=100, ge=1)
-    # Browser origins allowed to open websockets (the React client's), comma-separated.
+    # Browser origins allowed to open websockets (the React client's), comma-separated;
+    # the CORS origins below may too.
     ws_allowed_origins: CommaList = []
+    # Browser origins allowed to call the API from another origin (CORS), comma-separated.
+    # Unset: the reference client's Vite origins in ENV=dev, none otherwise.
+    cors_allowed_origins: CommaList | None = None
+    # GraphiQL at GET /graphql loads its scripts from this app (`local`: works offline) or
+    # from a CDN (`cdn`, same pinned versions, checked with subresource integrity).
+    graphiql_assets: Literal["local", "cdn"] = "local"
     # Recommendations: where the model is checkpointed (default DATA_DIR/models), how often,
     # how often to poll for rewards other processes logged, and the candidates per slate.
     model_dir: Path | None = None
@@ -127,7 +141,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "clerk_authorized_parties", "admin_user_ids", "ws_allowed_origins", mode="before"
+        "clerk_authorized_parties",
+        "admin_user_ids",
+        "ws_allowed_origins",
+        "cors_allowed_origins",
+        mode="before",
     )
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -156,6 +174,24 @@ class Settings(BaseSettings):
                 "ENV=prod needs CLERK_JWT_KEY or CLERK_JWKS_URL: refusing to start without "
                 "a way to verify session tokens"
             )
+
+    @property
+    def serves_dev_tokens(self) -> bool:
+        """ENV=dev with the local dev issuer: GraphiQL is prefilled with a demo token and
+        `/dev/tokens` mints tokens for the demo users. Never with a Clerk key."""
+        return self.env == "dev" and not self.has_clerk_key
+
+    @property
+    def cors_origins(self) -> list[str]:
+        if self.cors_allowed_origins is not None:
+            return self.cors_allowed_origins
+        return list(DEV_CLIENT_ORIGINS) if self.env == "dev" else []
+
+    @property
+    def websocket_origins(self) -> list[str]:
+        """Cross-origin pages allowed to open websockets: WS_ALLOWED_ORIGINS plus the CORS
+        origins (a client allowed to call the API over HTTP may subscribe too)."""
+        return list(dict.fromkeys([*self.ws_allowed_origins, *self.cors_origins]))
 
     @property
     def is_dev(self) -> bool:

@@ -29,6 +29,7 @@ from services.auth import ANONYMOUS
 from services.rewards import RewardTable
 from services.tokens import InvalidToken
 from web.auth import Authenticator
+from web.graphiql import GraphiQLPage
 from web.request_id import request_id_of
 from web.response_cache import ResponseCache, is_anonymous, is_cacheable_document
 from web.transport_ws import TransportWSHandler, WebSocketState
@@ -66,6 +67,7 @@ class GraphQLView(GraphQL):
         settings: Settings,
         authenticator: Authenticator,
         response_cache: ResponseCache | None = None,
+        graphiql: GraphiQLPage | None = None,
         **kw: Any,
     ) -> None:
         kw.setdefault("graphql_ide", "graphiql" if settings.graphiql_enabled else None)
@@ -73,9 +75,10 @@ class GraphQLView(GraphQL):
             schema,
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
             max_subscriptions_per_connection=settings.ws_max_subscriptions_per_connection,
-            allowed_origins=settings.ws_allowed_origins,
+            allowed_origins=settings.websocket_origins,
             **kw,
         )
+        self.graphiql = graphiql
         self.ws_state = WebSocketState()
         self.settings = settings
         self.authenticator = authenticator
@@ -102,6 +105,12 @@ class GraphQLView(GraphQL):
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
         await response(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Our page serves its assets itself (works offline); Strawberry's loads a CDN.
+        if self.graphiql is None:
+            return await super().render_graphql_ide(request)
+        return self.graphiql.render(request)
 
     async def _cached_or_run(self, request: Request) -> Response:
         cache = self.response_cache

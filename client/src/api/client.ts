@@ -1,0 +1,99 @@
+import { createClient as createWsClient } from "graphql-ws";
+import { Client, fetchExchange, subscriptionExchange } from "urql";
+
+import type { TokenSource } from "../auth/tokens";
+import { GRAPHQL_URL, GRAPHQL_WS_URL } from "../config";
+import { createCacheExchange } from "./cache";
+import { ConnectionStore } from "./connection";
+
+/**
+ * The server closes a socket (4403) when the token it was opened with expires, and accepts
+ * a fresh token in a `ping` payload to keep it open (web/websocket.py). Clerk tokens live
+ * 60 s, so send one well within that.
+ */
+const REAUTH_INTERVAL_MS = 30_000;
+
+export interface Api {
+  client: Client;
+  connection: ConnectionStore;
+  dispose(): void;
+}
+
+/** An urql client for one signed-in user: HTTP for queries and mutations, graphql-ws for
+ * subscriptions, the user's token on both. */
+export function createApi(tokens: TokenSource): Api {
+  const connection = new ConnectionStore();
+  let reauth: ReturnType<typeof setInterval> | undefined;
+
+  async function authorization(): Promise<string | null> {
+    const token = await tokens.getToken();
+    return token ? `Bearer ${token}` : null;
+  }
+
+  async function refreshSocketToken(socket: WebSocket): Promise<void> {
+    const value = await authorization();
+    if (value && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ type: "ping", payload: { authorization: value } }));
+    }
+  }
+
+  const ws = createWsClient({
+    url: GRAPHQL_WS_URL,
+    // Called on every (re)connect, so a reconnect always presents a valid token.
+    connectionParams: async () => {
+      const value = await authorization();
+      return value ? { authorization: value } : {};
+    },
+    retryAttempts: Number.POSITIVE_INFINITY,
+    retryWait: (retries) =>
+      new Promise((resolve) =>
+        setTimeout(resolve, Math.min(500 * 2 ** retries, 10_000) * (0.5 + Math.random())),
+      ),
+    shouldRetry: () => true,
+    on: {
+      connecting: () => connection.set("connecting"),
+      connected: (socket) => {
+        connection.set("live");
+        clearInterval(reauth);
+        reauth = setInterval(() => {
+          void refreshSocketToken(socket as WebSocket);
+        }, REAUTH_INTERVAL_MS);
+      },
+      closed: () => {
+        clearInterval(reauth);
+        connection.set("offline");
+      },
+    },
+  });
+
+  const client = new Client({
+    url: GRAPHQL_URL,
+    preferGetMethod: false,
+    fetch: async (input, init) => {
+      const headers = new Headers(init?.headers);
+      const value = await authorization();
+      if (value) headers.set("authorization", value);
+      return fetch(input, { ...init, headers });
+    },
+    exchanges: [
+      createCacheExchange(),
+      fetchExchange,
+      subscriptionExchange({
+        forwardSubscription: (request) => ({
+          subscribe: (sink) => ({
+            unsubscribe: ws.subscribe({ ...request, query: request.query ?? "" }, sink),
+          }),
+        }),
+      }),
+    ],
+  });
+
+  return {
+    client,
+    connection,
+    dispose() {
+      clearInterval(reauth);
+      void ws.dispose();
+    },
+  };
+}
