@@ -20,8 +20,11 @@ class CreateProductInput:
         default=None, description="An http(s) URL or a path on this server (`/media/...`)."
     )
     images: list[str] = strawberry.field(default_factory=list, description="At most 10 URLs.")
-    features: JSON = strawberry.field(
-        default_factory=dict, description="A JSON object (at most 8 KB, 3 levels deep)."
+    # No `= {}` default: a dict default for a custom scalar cannot be introspected
+    # (graphql-core's `ast_from_value`), which broke every GraphiQL schema load.
+    features: JSON | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A JSON object (at most 8 KB, 3 levels deep); omitted means {}.",
     )
     inventory: int = strawberry.field(default=0, description="Units in stock, 0 to 1,000,000.")
     model_url: str | None = strawberry.field(default=None, description="The 3D model (glTF).")
