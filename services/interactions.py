@@ -20,7 +20,7 @@ from core.errors import DomainError, ErrorCode, InvalidInput
 from models import Product, RecommendationReward, UserInteraction
 from models.interaction import InteractionAction
 from services import events
-from services.recommendations import RewardTarget, reward_target
+from services.recommendations import RewardTarget, reward_target, shopper_key
 from services.recommender import REWARDS_CHANNEL, RecommenderRuntime
 from services.rewards import POPULARITY_DELTA, RewardTable
 
@@ -97,7 +97,7 @@ async def record_feedback(
         )  # fmt: skip
         if target is not None:
             new_reward = await _log_reward(interaction, target, product_id, action)
-    runtime.recent_categories.forget((user_id, session_id if user_id is None else None))
+    runtime.recent_categories.forget(shopper_key(user_id, session_id))
     if new_reward:
         runtime.notify_reward()
         await events.publish(REWARDS_CHANNEL, {"eventId": event_id})

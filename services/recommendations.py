@@ -78,6 +78,11 @@ def validate_request(
     )
 
 
+def shopper_key(user_id: int | None, session_id: str | None) -> tuple[int | None, str | None]:
+    """Who the shopper is: the account when signed in, else the anonymous session."""
+    return (user_id, None) if user_id is not None else (None, session_id)
+
+
 async def recent_categories(
     runtime: RecommenderRuntime, *, user_id: int | None, session_id: str | None
 ) -> list[str]:
@@ -87,7 +92,7 @@ async def recent_categories(
     refreshes it at once for the shopper who just interacted)."""
     if user_id is None and session_id is None:
         return []
-    key = (user_id, session_id)
+    key = shopper_key(user_id, session_id)
     cached = runtime.recent_categories.get(key)
     if cached is not None:
         return cached
