@@ -5,8 +5,8 @@ from __future__ import annotations
 from strawberry import relay
 
 from core.errors import NotFound
-from core.pagination import PageRequest
 from schema.context import Info
+from schema.types.connections import connection, page_request
 from schema.types.money import Money
 from schema.types.product import (
     PriceRange,
@@ -49,13 +49,7 @@ async def products(
     filter: ProductFilterInput | None = None,
     sort: ProductSortInput | None = None,
 ) -> ProductConnection:
-    page = PageRequest.from_args(
-        first=first,
-        after=after,
-        last=last,
-        before=before,
-        max_size=info.context.settings.max_page_size,
-    )
+    page = page_request(info, first=first, after=after, last=last, before=before)
     flt = parse_filter(info, filter)
     order = catalog.build_sort(
         flt,
@@ -63,19 +57,7 @@ async def products(
         None if sort is None or sort.direction is None else sort.direction is SortDirection.DESC,
     )
     result = await catalog.list_products(flt, order, page)
-    return ProductConnection(
-        edges=[
-            ProductEdge(cursor=cursor, node=ProductType.from_model(item))
-            for item, cursor in zip(result.items, result.cursors, strict=True)
-        ],
-        page_info=relay.PageInfo(
-            has_next_page=result.has_next_page,
-            has_previous_page=result.has_previous_page,
-            start_cursor=result.start_cursor,
-            end_cursor=result.end_cursor,
-        ),
-        filter=flt,
-    )
+    return connection(ProductConnection, ProductEdge, result, ProductType.from_model, filter=flt)
 
 
 async def product(info: Info, id: relay.GlobalID) -> ProductType | None:

@@ -9,12 +9,11 @@ import strawberry
 from strawberry import relay
 
 from core.errors import ErrorCode, InvalidInput
-from core.pagination import PageRequest
 from models import OrderStatus
 from resolvers.ids import pk_of
 from resolvers.payloads import with_user_errors
 from schema.context import Info
-from schema.types.connections import page_info
+from schema.types.connections import connection, page_request
 from schema.types.order import (
     CheckoutInput,
     CheckoutPayload,
@@ -64,10 +63,7 @@ async def orders(
         datetime | None, strawberry.argument(description="Placed before this instant.")
     ] = None,
 ) -> OrderConnection:
-    page = PageRequest.from_args(
-        first=first, after=after, last=None, before=None,
-        max_size=info.context.settings.max_page_size,
-    )  # fmt: skip
+    page = page_request(info, first=first, after=after)
     owner = None
     if user_id is not None:
         if user_id.type_name != "User" or not user_id.node_id.isdigit():
@@ -77,13 +73,7 @@ async def orders(
         status=status, user_id=owner, created_after=created_after, created_before=created_before
     )
     result = await order_service.list_orders(page, flt, viewer=info.context.viewer)
-    return OrderConnection(
-        edges=[
-            OrderEdge(cursor=c, node=OrderType.from_model(o))
-            for o, c in zip(result.items, result.cursors, strict=True)
-        ],
-        page_info=page_info(result),
-    )
+    return connection(OrderConnection, OrderEdge, result, OrderType.from_model)
 
 
 async def order(info: Info, id: OrderId) -> OrderType | None:

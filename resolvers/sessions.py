@@ -9,11 +9,10 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from core.errors import ErrorCode
-from core.pagination import PageRequest
 from resolvers.ids import pk_of, product_pk
 from resolvers.payloads import with_user_errors
 from schema.context import Info
-from schema.types.connections import page_info
+from schema.types.connections import connection, page_request
 from schema.types.sessions import (
     ArSessionPayload,
     ArSessionType,
@@ -108,15 +107,5 @@ async def chat_sessions(
     info: Info, first: int | None = None, after: str | None = None
 ) -> ChatSessionConnection:
     user = info.context.viewer.require_user()
-    page = PageRequest.from_args(
-        first=first, after=after, last=None, before=None,
-        max_size=info.context.settings.max_page_size,
-    )  # fmt: skip
-    result = await chat.list_chat_sessions(user.id, page)
-    return ChatSessionConnection(
-        edges=[
-            ChatSessionEdge(cursor=c, node=ChatSessionType.from_model(s))
-            for s, c in zip(result.items, result.cursors, strict=True)
-        ],
-        page_info=page_info(result),
-    )
+    result = await chat.list_chat_sessions(user.id, page_request(info, first=first, after=after))
+    return connection(ChatSessionConnection, ChatSessionEdge, result, ChatSessionType.from_model)

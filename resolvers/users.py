@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from strawberry import relay
-
-from core.pagination import PageRequest
 from resolvers.payloads import with_user_errors
 from schema.context import Info
+from schema.types.connections import connection, page_request
 from schema.types.user import UpdateMeInput, UpdateMePayload, UserConnection, UserEdge, UserType
 from services import users
 
@@ -34,20 +32,5 @@ async def users_list(
     after: str | None = None,
     search: str | None = None,
 ) -> UserConnection:
-    page = PageRequest.from_args(
-        first=first, after=after, last=None, before=None,
-        max_size=info.context.settings.max_page_size,
-    )  # fmt: skip
-    result = await users.list_users(page, search=search)
-    return UserConnection(
-        edges=[
-            UserEdge(cursor=c, node=UserType.from_model(u))
-            for u, c in zip(result.items, result.cursors, strict=True)
-        ],
-        page_info=relay.PageInfo(
-            has_next_page=result.has_next_page,
-            has_previous_page=result.has_previous_page,
-            start_cursor=result.start_cursor,
-            end_cursor=result.end_cursor,
-        ),
-    )
+    result = await users.list_users(page_request(info, first=first, after=after), search=search)
+    return connection(UserConnection, UserEdge, result, UserType.from_model)

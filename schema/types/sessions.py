@@ -7,10 +7,10 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from core.pagination import Page, PageRequest
+from core.pagination import Page
 from models import ARSession, ChatMessage, ChatSession
 from schema.context import Info
-from schema.types.connections import page_info
+from schema.types.connections import connection, page_request
 from schema.types.errors import UserError
 from schema.types.product import ProductType
 from services import ar_sessions, chat
@@ -138,10 +138,7 @@ class ChatSessionType(relay.Node):
     async def messages(
         self, info: Info, first: int = 50, after: str | None = None
     ) -> ChatMessageConnection:
-        request = PageRequest.from_args(
-            first=first, after=after, last=None, before=None,
-            max_size=info.context.settings.max_page_size,
-        )  # fmt: skip
+        request = page_request(info, first=first, after=after)
         after_id = chat.decode_message_cursor(request.after)
         # One more than asked tells whether there is a next page.
         rows = await info.context.loaders.chat_message_page.load(
@@ -154,13 +151,7 @@ class ChatSessionType(relay.Node):
             has_next_page=len(rows) > request.size,
             has_previous_page=after_id > 0,
         )
-        return ChatMessageConnection(
-            edges=[
-                ChatMessageEdge(cursor=c, node=ChatMessageType.from_model(m))
-                for m, c in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=page_info(page),
-        )
+        return connection(ChatMessageConnection, ChatMessageEdge, page, ChatMessageType.from_model)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
