@@ -19,35 +19,27 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import OperationType
 from starlette.requests import Request
 from starlette.responses import Response
 
 from live import EventHub
 from services import events
+from web.operations import operation_shape
 
 logger = logging.getLogger("shopgraph.cache")
 CACHEABLE_ROOT_FIELDS = frozenset({"products", "product", "facets", "__typename"})
 MAX_ENTRY_BYTES = 512 * 1024
 
 
-@lru_cache(maxsize=1024)
 def is_cacheable_document(query: str, operation_name: str | None) -> bool:
     """True when the operation to run is a query that reads only catalog root fields."""
-    try:
-        document = parse(query)
-    except GraphQLError:
-        return False
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1 or operations[0].operation is not OperationType.QUERY:
-        return False
-    selections = operations[0].selection_set.selections
-    return all(
-        isinstance(s, FieldNode) and s.name.value in CACHEABLE_ROOT_FIELDS for s in selections
+    shape = operation_shape(query, operation_name)
+    return (
+        shape is not None
+        and shape.type is OperationType.QUERY
+        and all(name in CACHEABLE_ROOT_FIELDS for name in shape.root_fields)
     )
 
 

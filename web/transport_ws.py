@@ -20,10 +20,9 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import OperationType
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -32,6 +31,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from schema.context import Context
 from schema.subscription import PUBLIC_SUBSCRIPTIONS
 from services.tokens import InvalidToken
+from web.operations import operation_shape
 from web.shared_subscriptions import ConnectionWriter, Member, SharedSubscriptions, encode
 
 if TYPE_CHECKING:
@@ -47,22 +47,14 @@ class SubscriptionPlan:
     public: bool
 
 
-@lru_cache(maxsize=512)
 def plan_for(query: str, operation_name: str | None) -> SubscriptionPlan | None:
     """How to share a document's operation, or None when it is not a shareable subscription."""
-    try:
-        document = parse(query)
-    except GraphQLError:
+    shape = operation_shape(query, operation_name)
+    if shape is None or shape.type is not OperationType.SUBSCRIPTION:
         return None
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1 or operations[0].operation is not OperationType.SUBSCRIPTION:
+    if len(shape.root_fields) != 1 or shape.root_fields[0] is None:
         return None
-    fields = operations[0].selection_set.selections
-    if len(fields) != 1 or not isinstance(fields[0], FieldNode):
-        return None
-    name = fields[0].name.value
+    name = shape.root_fields[0]
     return SubscriptionPlan(field=name, public=name in PUBLIC_SUBSCRIPTIONS)
 
 
