@@ -11,6 +11,7 @@ from models import Order, OrderItem, OrderStatus
 from schema.context import Info
 from schema.types.errors import UserError
 from schema.types.money import Money
+from schema.types.nodes import nodes_in_order
 from schema.types.product import ProductType
 from schema.types.user import UserType
 from services import orders
@@ -85,14 +86,10 @@ class OrderType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[OrderType | None]:
-        ids = [int(i) if i.isdigit() else None for i in node_ids]
-        found = {
-            o.id: cls.from_model(o)
-            for o in await orders.orders_by_ids(
-                [i for i in ids if i is not None], viewer=info.context.viewer
-            )
-        }
-        return [found.get(i) if i is not None else None for i in ids]
+        viewer = info.context.viewer
+        return await nodes_in_order(
+            node_ids, lambda ids: orders.orders_by_ids(ids, viewer=viewer), cls.from_model
+        )
 
 
 @strawberry.type(description="An edge in an order list.")

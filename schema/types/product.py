@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 from models import Product
 from schema.context import Info
 from schema.types.money import Money
+from schema.types.nodes import nodes_in_order
 from services import catalog
 from services.catalog_query import ProductFilter, SortField
 
@@ -93,11 +94,9 @@ class ProductType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ProductType | None]:
-        products = await info.context.loaders.product_by_id.load_many(
-            [int(i) for i in node_ids if i.isdigit()]
+        return await nodes_in_order(
+            node_ids, info.context.loaders.product_by_id.load_many, cls.from_model
         )
-        found = {p.id: cls.from_model(p) for p in products if p is not None}
-        return [found.get(int(i)) if i.isdigit() else None for i in node_ids]
 
 
 @strawberry.type(description="An edge in a product list.")

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -12,14 +13,21 @@ from models import ARSession, ChatMessage, ChatSession
 from schema.context import Info
 from schema.types.connections import connection, page_request
 from schema.types.errors import UserError
+from schema.types.nodes import nodes_in_order
 from schema.types.product import ProductType
 from services import ar_sessions, chat
 
 ChatRoleEnum = strawberry.enum(chat.ChatRole, name="ChatRole", description="Who wrote a message.")
 
 
-def _ids(node_ids: Iterable[str]) -> list[int | None]:
-    return [int(i) if i.isdigit() else None for i in node_ids]
+def _owned(info: Info, by_ids: Callable[..., Awaitable[list[Any]]]):
+    """The viewer's own rows among some ids (none for anonymous viewers)."""
+    user_id = info.context.viewer.user_id
+
+    async def fetch(ids: list[int]) -> list[Any]:
+        return [] if user_id is None else await by_ids(ids, user_id=user_id)
+
+    return fetch
 
 
 async def _product(info: Info, product_id: int | None) -> ProductType | None:
@@ -55,16 +63,9 @@ class ArSessionType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ArSessionType | None]:
-        ids, user_id = _ids(node_ids), info.context.viewer.user_id
-        rows = (
-            []
-            if user_id is None
-            else await ar_sessions.ar_sessions_by_ids(
-                [i for i in ids if i is not None], user_id=user_id
-            )
+        return await nodes_in_order(
+            node_ids, _owned(info, ar_sessions.ar_sessions_by_ids), cls.from_model
         )
-        found = {s.id: cls.from_model(s) for s in rows}
-        return [found.get(i) if i is not None else None for i in ids]
 
 
 @strawberry.type(name="ChatMessage", description="One message of a chat session.")
@@ -89,14 +90,7 @@ class ChatMessageType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ChatMessageType | None]:
-        ids, user_id = _ids(node_ids), info.context.viewer.user_id
-        rows = (
-            []
-            if user_id is None
-            else await chat.messages_by_ids([i for i in ids if i is not None], user_id=user_id)
-        )
-        found = {m.id: cls.from_model(m) for m in rows}
-        return [found.get(i) if i is not None else None for i in ids]
+        return await nodes_in_order(node_ids, _owned(info, chat.messages_by_ids), cls.from_model)
 
 
 @strawberry.type(description="An edge in a message list.")
@@ -157,14 +151,7 @@ class ChatSessionType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ChatSessionType | None]:
-        ids, user_id = _ids(node_ids), info.context.viewer.user_id
-        rows = (
-            []
-            if user_id is None
-            else await chat.sessions_by_ids([i for i in ids if i is not None], user_id=user_id)
-        )
-        found = {s.id: cls.from_model(s) for s in rows}
-        return [found.get(i) if i is not None else None for i in ids]
+        return await nodes_in_order(node_ids, _owned(info, chat.sessions_by_ids), cls.from_model)
 
 
 @strawberry.type(description="An edge in a chat session list.")

@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 from models import User
 from schema.context import Info
 from schema.types.errors import UserError
+from schema.types.nodes import nodes_in_order
 
 
 @strawberry.type(name="User", description="A shopper or admin account (synced from Clerk).")
@@ -39,12 +40,14 @@ class UserType(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[UserType | None]:
         viewer = info.context.viewer
-        ids = [int(i) if i.isdigit() else None for i in node_ids]
-        # Another user's account looks exactly like a missing one.
-        wanted = [i for i in ids if i is not None and viewer.owns(i)]
-        users = await info.context.loaders.user_by_id.load_many(wanted)
-        found = {u.id: cls.from_model(u) for u in users if u is not None and u.deleted_at is None}
-        return [found.get(i) if i is not None else None for i in ids]
+
+        async def visible(ids: list[int]) -> list[User]:
+            users = await info.context.loaders.user_by_id.load_many(
+                [i for i in ids if viewer.owns(i)]
+            )
+            return [u for u in users if u is not None and u.deleted_at is None]
+
+        return await nodes_in_order(node_ids, visible, cls.from_model)
 
 
 @strawberry.input(description="Profile fields to change; omitted fields stay as they are.")
