@@ -151,15 +151,6 @@ async def facets(flt: ProductFilter) -> Facets:
     )
 
 
-async def products_by_ids(ids: Iterable[int], *, include_inactive: bool = True) -> list[Product]:
-    query = Product.filter(id__in=list(ids))
-    if not include_inactive:
-        query = query.filter(is_active=True)
-    return await query
-
-
-async def get_product(product_id: int, *, include_inactive: bool = False) -> Product | None:
-    query = Product.filter(id=product_id)
-    if not include_inactive:
-        query = query.filter(is_active=True)
-    return await query.first()
+async def products_by_ids(ids: Iterable[int]) -> list[Product]:
+    """Products by id, withdrawn ones included (orders and carts still show them)."""
+    return await Product.filter(id__in=list(ids))

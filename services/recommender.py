@@ -253,7 +253,6 @@ class RecommenderRuntime:
         self._gaps: dict[int, float] = {}
         self._last_checkpoint_updates = 0
         self._checkpoint_lock_file: Any = None
-        self.running = False
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -288,10 +287,8 @@ class RecommenderRuntime:
                 ready = asyncio.Event()
                 self._tasks.append(asyncio.create_task(self._follow(hub, channel, action, ready)))
                 await ready.wait()
-        self.running = True
 
     async def stop(self) -> None:
-        self.running = False
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

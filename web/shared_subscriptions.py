@@ -169,9 +169,6 @@ class SharedSubscriptions:
     def __len__(self) -> int:
         return len(self._streams)
 
-    def subscriber_count(self) -> int:
-        return sum(len(s.members) for s in self._streams.values())
-
     async def run(
         self, key: ShareKey, start: StreamFactory, member: Member
     ) -> tuple[str, str | None]:
