@@ -15,7 +15,6 @@ every request, and logs once per change of state.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,14 +46,24 @@ class RateLimiter(Protocol):
     async def aclose(self) -> None: ...
 
 
-def gcra(tat: float | None, now: float, *, interval: float, window: float, cost: int):
-    """One GCRA step: (decision, new TAT or None when refused)."""
+def interval_us(limit: int, window: float) -> int:
+    """Microseconds per request, rounded down: a burst of exactly `limit` always fits the
+    window (rounding up, 7 per 60 s would refuse the 7th request of a burst)."""
+    return int(window * 1_000_000) // limit
+
+
+def gcra(tat: int | None, now: int, *, interval: int, window: int, cost: int):
+    """One GCRA step in integer microseconds: (decision, new TAT or None when refused).
+
+    Integers, because in floats `now + 60.0 - 60.0` can land a hair after `now`, and a
+    burst of exactly the limit was then refused at random.
+    """
     tat = now if tat is None else max(tat, now)
     new_tat = tat + cost * interval
     allow_at = new_tat - window
     if allow_at <= now:
         return Decision(True), new_tat
-    return Decision(False, allow_at - now), None
+    return Decision(False, (allow_at - now) / 1_000_000), None
 
 
 class MemoryRateLimiter:
@@ -69,15 +78,18 @@ class MemoryRateLimiter:
         self.limit = limit
         self.window = window
         self.clock = clock
-        self._tat: dict[str, float] = {}
+        self._tat: dict[str, int] = {}
 
     async def hit(self, key: str, cost: int = 1) -> Decision:
         if cost > self.limit:
             return Decision(False, None)
-        now = self.clock()
-        interval = self.window / self.limit
+        now = round(self.clock() * 1_000_000)
         decision, new_tat = gcra(
-            self._tat.get(key), now, interval=interval, window=self.window, cost=cost
+            self._tat.get(key),
+            now,
+            interval=interval_us(self.limit, self.window),
+            window=int(self.window * 1_000_000),
+            cost=cost,
         )
         if new_tat is not None:
             self._tat[key] = new_tat
@@ -133,10 +145,10 @@ class RedisRateLimiter:
     async def hit(self, key: str, cost: int = 1) -> Decision:
         if cost > self.limit:
             return Decision(False, None)
-        interval_us = math.ceil(self.window * 1_000_000 / self.limit)
+        interval = interval_us(self.limit, self.window)
         try:
             allowed, retry_after_us = await self._script(
-                keys=[self.prefix + key], args=[interval_us, int(self.window * 1_000_000), cost]
+                keys=[self.prefix + key], args=[interval, int(self.window * 1_000_000), cost]
             )
         except (TimeoutError, RedisError, OSError) as exc:
             RATE_LIMIT_BACKEND_ERRORS.inc()

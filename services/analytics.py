@@ -33,8 +33,12 @@ class Period:
 
     @classmethod
     def of(cls, since: datetime | None, until: datetime | None) -> Period:
-        until = (until or datetime.now(UTC)).astimezone(UTC)
-        since = (since or until - timedelta(days=30)).astimezone(UTC)
+        try:
+            until = (until or datetime.now(UTC)).astimezone(UTC)
+            since = (since or until - timedelta(days=30)).astimezone(UTC)
+        except OverflowError:
+            # `until` in the year 1 (found by fuzzing): the default period would start before it.
+            raise InvalidInput("The period is out of range", field="until") from None
         if since >= until:
             raise InvalidInput("`since` must be before `until`", field="since")
         if until - since > timedelta(days=MAX_DAYS):

@@ -93,3 +93,10 @@ async def test_periods_are_bounded(client, admin, db):
         token=admin,
     )
     assert error_codes(body) == ["BAD_USER_INPUT"]
+    # Regression (fuzzing): a default period starting before the year 1 raised OverflowError.
+    body = await gql(
+        client,
+        '{ analytics { interactionsByAction(until: "0001-01-01T00:00:00Z") { count } } }',
+        token=admin,
+    )
+    assert error_codes(body) == ["BAD_USER_INPUT"]

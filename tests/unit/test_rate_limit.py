@@ -40,6 +40,20 @@ async def test_a_burst_of_the_limit_then_one_per_interval():
     assert not (await limiter.hit("k")).allowed
 
 
+@pytest.mark.parametrize("limit", [2, 3, 7, 60, 1000])
+@pytest.mark.parametrize("start", [1000.0, 12345.678901, 987654.321987])
+async def test_a_burst_of_exactly_the_limit_always_fits(limit, start):
+    # Regression: in floats `now + 60.0 - 60.0 > now` for some clocks, and a burst of the
+    # full limit was refused at random (a flaky API test found it).
+    clock = Clock()
+    clock.now = start
+    limiter = MemoryRateLimiter(limit, 60.0, clock=clock)
+    assert (await limiter.hit("one", cost=limit)).allowed
+    assert not (await limiter.hit("one")).allowed
+    assert all([(await limiter.hit("many")).allowed for _ in range(limit)])
+    assert not (await limiter.hit("many")).allowed
+
+
 async def test_keys_are_independent_and_cost_counts():
     clock = Clock()
     limiter = MemoryRateLimiter(3, 60.0, clock=clock)
@@ -113,6 +127,16 @@ async def test_redis_limit_is_shared_between_processes(redis_url):
     finally:
         await first.aclose()
         await second.aclose()
+
+
+@pytest.mark.redis
+async def test_redis_allows_a_burst_of_exactly_the_limit(redis_url):
+    # Regression: the interval was rounded up, so 7 per 60 s refused the 7th of a burst.
+    limiter = RedisRateLimiter(redis_url, 7, 60.0, prefix=f"test:{uuid.uuid4().hex}:")
+    try:
+        assert [(await limiter.hit("k")).allowed for _ in range(8)] == [True] * 7 + [False]
+    finally:
+        await limiter.aclose()
 
 
 @pytest.mark.redis
