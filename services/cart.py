@@ -19,8 +19,9 @@ from tortoise import connections
 
 from core.errors import DomainError, ErrorCode
 from core.money import Money
+from core.sql import lock_row
 from core.transactions import atomic
-from models import CartItem, Product, User
+from models import CartItem, Product
 from models.interaction import InteractionAction
 from services.interactions import record_interaction
 from services.rewards import RewardTable
@@ -63,9 +64,9 @@ class Cart:
 async def lock_cart(user_id: int) -> None:
     """Serialise changes to one shopper's cart (and their checkouts) until the transaction ends.
 
-    A no-op on SQLite, where transactions are serialised anyway (`core.sqlite_client`).
+    On SQLite, transactions are serialised anyway (`core.sqlite_client`).
     """
-    await User.filter(id=user_id).select_for_update(no_key=True).values_list("id")
+    await lock_row("users", user_id)
 
 
 async def get_cart(user_id: int, *, currency: str) -> Cart:
