@@ -6,11 +6,11 @@ private to their owner: anyone else -- admins included -- gets SESSION_NOT_FOUND
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
-from core.errors import DomainError, ErrorCode, InvalidInput
+from core.errors import DomainError, ErrorCode
+from core.json_values import json_object
 from core.transactions import atomic
 from models import ARSession, Product
 from models.interaction import InteractionAction
@@ -21,13 +21,7 @@ MAX_METADATA_BYTES = 2048
 
 
 def _metadata(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InvalidInput("`metadata` must be a JSON object", field="metadata")
-    if len(json.dumps(value, separators=(",", ":"))) > MAX_METADATA_BYTES:
-        raise InvalidInput(f"`metadata` is limited to {MAX_METADATA_BYTES} bytes", field="metadata")
-    return value
+    return json_object(value, field="metadata", max_bytes=MAX_METADATA_BYTES)
 
 
 async def start_ar_session(

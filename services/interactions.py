@@ -7,7 +7,6 @@ and bumps the product's popularity the same way.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,14 +16,18 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from core.errors import DomainError, ErrorCode, InvalidInput
+from core.json_values import json_object
 from models import Product, RecommendationReward, UserInteraction
 from models.interaction import InteractionAction
 from services import events
-from services.recommendations import RewardTarget, reward_target, shopper_key
+from services.recommendations import (
+    MAX_CONTEXT_BYTES,
+    RewardTarget,
+    reward_target,
+    shopper_key,
+)
 from services.recommender import REWARDS_CHANNEL, RecommenderRuntime
 from services.rewards import POPULARITY_DELTA, RewardTable
-
-MAX_CONTEXT_BYTES = 4096
 
 
 async def record_interaction(
@@ -129,10 +132,4 @@ async def _log_reward(
 
 
 def validate_context(context: Any) -> dict[str, Any]:
-    if context is None:
-        return {}
-    if not isinstance(context, dict):
-        raise InvalidInput("`context` must be a JSON object", field="context")
-    if len(json.dumps(context, separators=(",", ":"))) > MAX_CONTEXT_BYTES:
-        raise InvalidInput(f"`context` is limited to {MAX_CONTEXT_BYTES} bytes", field="context")
-    return context
+    return json_object(context, field="context", max_bytes=MAX_CONTEXT_BYTES)

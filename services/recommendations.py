@@ -3,7 +3,6 @@ sees, deciding a slate, and which rewards count as feedback on which decision.""
 
 from __future__ import annotations
 
-import json
 import random
 import time
 import uuid
@@ -20,12 +19,15 @@ from bandit.features import (
 )
 from core import metrics
 from core.errors import DomainError, ErrorCode, InvalidInput
+from core.json_values import json_object
 from models import Product, RecommendationEvent, UserInteraction
 from services.auth import Viewer
 from services.recommender import Decision, RecommenderRuntime
 
 MAX_SLATE = 50
-MAX_CONTEXT_FEATURES_BYTES = 2048
+# One size for every free-form context object a shopper sends: recommendation features and
+# interaction context.
+MAX_CONTEXT_BYTES = 4096
 MAX_TEXT = 64
 RECENT_INTERACTIONS = 20
 
@@ -60,14 +62,7 @@ def validate_request(
 ) -> RecommendationRequest:
     if not 1 <= first <= MAX_SLATE:
         raise InvalidInput(f"`first` must be between 1 and {MAX_SLATE}", field="first")
-    if features is None:
-        features = {}
-    if not isinstance(features, dict):
-        raise InvalidInput("`features` must be a JSON object", field="context.features")
-    if len(json.dumps(features, separators=(",", ":"))) > MAX_CONTEXT_FEATURES_BYTES:
-        raise InvalidInput(
-            f"`features` is limited to {MAX_CONTEXT_FEATURES_BYTES} bytes", field="context.features"
-        )
+    features = json_object(features, field="context.features", max_bytes=MAX_CONTEXT_BYTES)
     return RecommendationRequest(
         k=first,
         page=_text(page, "page"),

@@ -35,7 +35,7 @@ class RecommendationContextInput:
         default=None, description="Anonymous shoppers: a stable id of the browsing session."
     )
     features: JSON | None = strawberry.field(
-        default=None, description="Free context features (a JSON object, at most 2 KB)."
+        default=None, description="Free context features (a JSON object, at most 4 KB)."
     )
 
 

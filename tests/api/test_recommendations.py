@@ -89,7 +89,7 @@ async def test_viewing_a_product_puts_its_neighbours_among_the_candidates(app, c
         ({"first": 3, "context": {"productId": gid("Product", 999999)}}, "PRODUCT_NOT_FOUND"),
         ({"first": 3, "context": {"productId": gid("Order", 1)}}, "PRODUCT_NOT_FOUND"),
         ({"first": 3, "context": {"features": [1, 2]}}, "BAD_USER_INPUT"),
-        ({"first": 3, "context": {"features": {"x": "y" * 3000}}}, "BAD_USER_INPUT"),
+        ({"first": 3, "context": {"features": {"x": "y" * 4100}}}, "BAD_USER_INPUT"),
         ({"first": 3, "context": {"device": "d" * 65}}, "BAD_USER_INPUT"),
     ],
 )
