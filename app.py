@@ -20,8 +20,9 @@ from core.rate_limit import create_rate_limiter
 from core.settings import Settings, get_settings
 from live import EventHub
 from schema import build_schema
-from services import events, recommender, seed
-from services.recommender import RecommenderRuntime
+from services import events, seed
+from services.recommendations.runtime import RecommenderRuntime
+from services.rewards import RewardTable
 from web import dev_auth, health, media, metrics, webhooks
 from web.auth import Authenticator
 from web.body_limit import BodySizeLimitMiddleware
@@ -56,6 +57,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.rate_limit_window_seconds,
     )
     schema = build_schema(settings, rate_limiter=rate_limiter)
+    # The recommender and the reward table live on every request's Context (no globals).
+    recommender = RecommenderRuntime(settings)
+    rewards = RewardTable(settings.rewards)
     dev_tokens = dev_auth.dev_tokens_for(settings)
     graphiql = (
         GraphiQLPage(settings, GraphiQLAssets(), dev_tokens) if settings.graphiql_enabled else None
@@ -66,6 +70,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         authenticator=authenticator,
         response_cache=cache,
         graphiql=graphiql,
+        recommender=recommender,
+        rewards=rewards,
     )
     shutdown = Shutdown(view.websockets)
     shutdown.add_hook("rate limiter", rate_limiter.aclose)
@@ -86,19 +92,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 created = await seed.seed_demo(currency=settings.currency)
                 if created:
                     logger.info("loaded the demo catalog: %d products", created)
-            runtime = RecommenderRuntime(settings)
-            await runtime.start(hub)
-            recommender.install(runtime)
-            app.state.recommender = runtime
-            # Runs before the database closes: the model is checkpointed on the way out.
-            shutdown.add_hook("recommender", runtime.stop)
+            await recommender.start(hub)
+            # Runs before the database closes: decisions are written and, in the learner,
+            # the last rewards learned and a last snapshot published on the way out.
+            shutdown.add_hook("recommender", recommender.stop)
             shutdown.install_signal_handlers(asyncio.get_running_loop())
             yield
         finally:
             # Hooks first (the recommendation engine checkpoints its model), while the
             # database and the event bus are still there.
             await shutdown.run_hooks()
-            recommender.install(None)
             if cache is not None:
                 await cache.stop()
             events.install(None)
@@ -131,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.graphql_view = view
     app.state.shutdown = shutdown
     app.state.rate_limiter = rate_limiter
+    app.state.recommender = recommender
     return app
 
 

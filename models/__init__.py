@@ -10,7 +10,12 @@ from models.cart import CartItem
 from models.interaction import UserInteraction
 from models.order import Order, OrderItem, OrderStatus
 from models.product import Product
-from models.recommendation import RecommendationEvent, RecommendationReward
+from models.recommendation import (
+    LearnerTerm,
+    ModelSnapshot,
+    RecommendationEvent,
+    RecommendationReward,
+)
 from models.sessions import ARSession, ChatMessage, ChatSession
 from models.user import User
 from models.webhook import ProcessedWebhook
@@ -20,6 +25,8 @@ __all__ = [
     "CartItem",
     "ChatMessage",
     "ChatSession",
+    "LearnerTerm",
+    "ModelSnapshot",
     "Order",
     "OrderItem",
     "OrderStatus",

@@ -28,7 +28,7 @@ from schema.types.recommendation import (
     RecommendationSlate,
 )
 from schema.types.sessions import ChatMessageType
-from services import chat, events, recommender
+from services import chat, events
 
 
 def _hub():
@@ -86,7 +86,7 @@ async def recommendations_updated(
     session_id = context.session_id if context else None
     if viewer.user is None and not session_id:
         viewer.require_user()  # anonymous shoppers must name their session
-    runtime = recommender.current()
+    runtime = info.context.recommender
     channel = events.learned_channel(user_id=viewer.user_id, session_id=session_id)
     async with runtime.learned.subscribe(channel) as stream:
         async for _event in stream:

@@ -15,7 +15,7 @@ from schema.types.recommendation import (
     RecordInteractionInput,
     RecordInteractionPayload,
 )
-from services import interactions, recommendations, recommender
+from services import interactions, recommendations
 
 
 async def decide_slate(
@@ -35,7 +35,7 @@ async def decide_slate(
         features=context.features,
     )
     decision, products = await recommendations.recommend(
-        recommender.current(), info.context.viewer, request
+        info.context.recommender, info.context.viewer, request
     )
     return RecommendationSlate(
         event_id=decision.event_id,
@@ -64,7 +64,7 @@ async def record_interaction(info: Info, input: RecordInteractionInput) -> Recor
     async def action() -> dict:
         interaction = await interactions.record_feedback(
             rewards=info.context.rewards,
-            runtime=recommender.current(),
+            runtime=info.context.recommender,
             product_id=product_pk(input.product_id),
             action=ActionValue(input.action.value),
             user_id=viewer.user_id,

@@ -26,7 +26,7 @@ from services.recommendations import (
     reward_target,
     shopper_key,
 )
-from services.recommender import REWARDS_CHANNEL, RecommenderRuntime
+from services.recommendations.runtime import REWARDS_CHANNEL, RecommenderRuntime
 from services.rewards import POPULARITY_DELTA, RewardTable
 
 

@@ -31,7 +31,7 @@ from models import Product, User
 from models.interaction import InteractionAction
 from services import interactions, recommendations
 from services.auth import Viewer
-from services.recommender import RecommenderRuntime
+from services.recommendations.runtime import RecommenderRuntime
 from services.rewards import RewardTable
 
 T = TypeVar("T")
@@ -171,7 +171,6 @@ def simulation_settings(data_dir: Path, database_url: str = "") -> Settings:
         data_dir=data_dir,
         database_url=database_url,
         seed_on_start=False,
-        model_dir=data_dir / "models",
         default_reward_slots=50,
         learn_poll_seconds=3600,
     )

@@ -26,6 +26,7 @@ from core.settings import Settings
 from schema.context import Context
 from schema.errors import ensure_error_codes
 from services.auth import ANONYMOUS
+from services.recommendations.runtime import RecommenderRuntime
 from services.rewards import RewardTable
 from services.tokens import InvalidToken
 from web.auth import Authenticator
@@ -68,6 +69,8 @@ class GraphQLView(GraphQL):
         authenticator: Authenticator,
         response_cache: ResponseCache | None = None,
         graphiql: GraphiQLPage | None = None,
+        recommender: RecommenderRuntime,
+        rewards: RewardTable,
         **kw: Any,
     ) -> None:
         kw.setdefault("graphql_ide", "graphiql" if settings.graphiql_enabled else None)
@@ -82,7 +85,8 @@ class GraphQLView(GraphQL):
         self.ws_state = WebSocketState()
         self.settings = settings
         self.authenticator = authenticator
-        self.rewards = RewardTable(settings.rewards)
+        self.rewards = rewards
+        self.recommender = recommender
         self.response_cache = response_cache
         self.websockets = WebSocketTracker()
 
@@ -180,6 +184,7 @@ class GraphQLView(GraphQL):
             settings=self.settings,
             request_id=request_id_of(request.scope),
             rewards=self.rewards,
+            recommender=self.recommender,
             viewer=viewer,
             auth_error=auth_error,
         )

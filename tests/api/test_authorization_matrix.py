@@ -358,7 +358,7 @@ async def _subscription_outcome(app, case: Case, world: World, role: str, variab
     viewer = await view.authenticator.viewer_for_token(token) if token else ANONYMOUS
     context = Context(
         request=None, response=None, settings=view.settings, request_id="matrix",
-        rewards=view.rewards, viewer=viewer,
+        rewards=view.rewards, recommender=view.recommender, viewer=viewer,
     )  # fmt: skip
     stream = await view.schema.subscribe(case.document, variables, context_value=context)
     if not hasattr(stream, "__anext__"):

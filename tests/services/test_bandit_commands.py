@@ -14,7 +14,7 @@ from models import User
 from models.interaction import InteractionAction
 from services import interactions, recommendations
 from services.auth import Viewer
-from services.decision_log_export import export_log
+from services.recommendations.export import export_log
 from services.rewards import RewardTable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,10 +36,10 @@ async def test_export_log_writes_one_line_per_shown_slot_with_summed_rewards(
             )  # fmt: skip
     await runtime.decisions.flush()
     buffer = io.StringIO()
-    assert await export_log(buffer) == 0  # windows still open: nothing final to export
+    assert (await export_log(buffer)).lines == 0  # windows still open: nothing final to export
     await runtime.close_windows(older_than=0)
     buffer = io.StringIO()
-    assert await export_log(buffer) == 90
+    assert (await export_log(buffer)).lines == 90
     rows = [json.loads(line) for line in buffer.getvalue().splitlines()]
     top = [r for r in rows if r["slot"] == 0]
     assert sorted({r["reward"] for r in top}) == [0.0, 1.0, 3.0]  # none, tick, tick + cart

@@ -1,4 +1,10 @@
-"""The recommender runtime: exact replay after a restart, learning shared across processes."""
+"""The recommender runtime in one process: the elected learner learns every reward once and
+publishes snapshots; a ranking-only runtime swaps them in; a new learner resumes exactly.
+
+These use the session app's runtime (the learner of the test database) and extra runtimes
+with `stand_for_learner=False`, which only rank, as serving processes on other machines
+would. Real processes, failover and Redis are in tests/ws/test_decision_service.py.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +12,15 @@ import asyncio
 
 import numpy as np
 
-from live import EventHub
-from models import RecommendationReward, User
+from models import ModelSnapshot, RecommendationReward, User
 from models.interaction import InteractionAction
-from services import events, interactions, recommendations
+from services import interactions, recommendations
 from services.auth import Viewer
-from services.recommender import RecommenderRuntime
+from services.recommendations.learning import Learner, rewards_after
+from services.recommendations.model import VWThread, learner_from_snapshot
+from services.recommendations.runtime import RecommenderRuntime
+from services.recommendations.snapshots import Position
 from services.rewards import RewardTable
-
-
-async def _runtime(settings, tmp_path, hub=None) -> RecommenderRuntime:
-    runtime = RecommenderRuntime(settings.model_copy(update={"model_dir": tmp_path}))
-    await runtime.start(hub)
-    return runtime
 
 
 async def _reward_some(runtime, viewer, n: int, *, start: int = 0) -> None:
@@ -32,91 +34,159 @@ async def _reward_some(runtime, viewer, n: int, *, start: int = 0) -> None:
         )  # fmt: skip
 
 
-async def _wait_for(predicate, timeout: float = 3.0) -> None:
+async def _wait_for(predicate, timeout: float = 10.0) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.02)
 
 
-async def test_restart_restores_the_checkpoint_and_replays_the_rest(settings, catalog, tmp_path):
-    user = await User.create(clerk_id="user_replay")
+async def _expected_digest() -> tuple[int, str]:
+    """What a learner that learned every reward once, in order, must report."""
+    position = Position()
+    while rows := await rewards_after(position):
+        for row in rows:
+            position = position.after(row.id, row.txid, learned=True)
+    return position.learned, position.digest
+
+
+async def test_the_learner_publishes_what_it_learned_exactly_once(app, catalog):
+    runtime = app.state.recommender
+    assert runtime.is_learner
+    user = await User.create(clerk_id="user_once")
+    await _reward_some(runtime, Viewer(user=user), 12)
+    await runtime.learn_pending()
+    await runtime.publish_snapshot()  # unless the background publisher already did
+    snapshot = await runtime.store.newest()
+    assert snapshot.position.learned == 12 and snapshot.term == runtime.role.term
+    assert (snapshot.position.learned, snapshot.position.digest) == await _expected_digest()
+    assert await runtime.publish_snapshot() is None  # nothing new: no new snapshot
+    assert (await runtime.store.newest()).version == snapshot.version
+    assert await ModelSnapshot.filter(id=snapshot.version).values_list("size", flat=True) == [
+        len(await runtime.store.read(snapshot))
+    ]
+
+
+async def test_a_new_learner_resumes_from_the_snapshot_exactly(app, catalog, settings):
+    runtime = app.state.recommender
+    user = await User.create(clerk_id="user_resume")
     viewer = Viewer(user=user)
-    first = await _runtime(settings, tmp_path)
-    try:
-        await _reward_some(first, viewer, 12)
-        await first.learn_pending()
-        assert first.learner.updates == 12
-        assert first.checkpoint(force=True)
-        await _reward_some(first, viewer, 8, start=12)  # logged after the checkpoint
-        await first.learn_pending()
-        assert first.learner.updates == 20
-        probe = recommendations.RecommendationRequest(k=1, page="p1")
-        decision, _ = await recommendations.recommend(first, viewer, probe)
-        expected = first.learner.action_probabilities(decision.context, decision.candidates)
-    finally:
-        # Crash-like stop: no shutdown checkpoint, so the restart must replay 8 rewards.
-        first._checkpoint_lock_file.close()
-        first._checkpoint_lock_file = None
-        await first.stop()
-    assert len(list(tmp_path.glob("bandit-*.json"))) == 1
+    await _reward_some(runtime, viewer, 12)
+    await runtime.learn_pending()
+    await runtime.publish_snapshot()
+    await _reward_some(runtime, viewer, 8, start=12)  # logged after the snapshot
+    await runtime.learn_pending()
+    assert runtime.model.updates == 20
+    probe = recommendations.RecommendationRequest(k=1, page="p1")
+    decision, _ = await recommendations.recommend(runtime, viewer, probe)
+    expected = await runtime.action_probabilities(decision.context, decision.candidates)
 
-    second = await _runtime(settings, tmp_path)
+    # A learner elsewhere (its process died after the snapshot) restores it and catches up.
+    snapshot = await runtime.store.newest()
+    assert snapshot.position.learned == 12
+    thread = VWThread("test-learn")
     try:
-        # Restored at 12 updates; the 8 rewards after the checkpoint are replayed by the
-        # learning loop in the background. learn_pending waits for (or runs) that pass.
-        await second.learn_pending()
-        assert second.learner.updates == 20
-        last = await RecommendationReward.all().order_by("-id").first()
-        assert second.learner.last_sequence == last.id
-        restored = second.learner.action_probabilities(decision.context, decision.candidates)
+        data = await runtime.store.read(snapshot)
+        model = await thread.call("load", learner_from_snapshot, snapshot, data)
+        successor = Learner(model, snapshot.position, thread=thread, catalog=runtime.catalog)
+        learned, _ = await successor.learn_pending()
+        assert learned == 8 and successor.model.updates == 20
+        assert successor.position == runtime.role.learner.position
+        restored = await thread.call(
+            "rank", successor.model.action_probabilities, decision.context, decision.candidates
+        )
         np.testing.assert_allclose(restored, expected, rtol=0, atol=1e-7)
+        model.close()
     finally:
-        await second.stop()
+        thread.close()
 
 
-async def test_every_process_learns_every_reward(settings, catalog, tmp_path, monkeypatch):
+async def test_a_serving_runtime_swaps_in_each_announced_snapshot(app, catalog, settings):
+    learner = app.state.recommender
     user = await User.create(clerk_id="user_fleet")
     viewer = Viewer(user=user)
-    async with EventHub.from_url("memory://") as bus:
-        # Both "processes" publish to and follow this bus; no polling (tests poll hourly).
-        monkeypatch.setattr(events._Bus, "hub", bus)
-        web_1 = await _runtime(settings, tmp_path / "one", bus)
-        web_2 = await _runtime(settings, tmp_path / "two", bus)
-        try:
-            await _reward_some(web_1, viewer, 5)
-            await _wait_for(lambda: web_2.learner.updates == 5)
-            await _wait_for(lambda: web_1.learner.updates == 5)
-            await _reward_some(web_2, viewer, 3)
-            await _wait_for(lambda: web_1.learner.updates == 8)
-        finally:
-            await web_1.stop()
-            await web_2.stop()
+    # The app's event bus (memory://): the learner announces its snapshots there.
+    serving = RecommenderRuntime(settings, stand_for_learner=False)
+    await serving.start(app.state.hub)
+    try:
+        assert not serving.is_learner and serving.serving.version == 0
+        await _reward_some(serving, viewer, 5)  # decided (and logged) by the server
+        await serving.decisions.flush()
+        await learner.learn_pending()
+        snapshot = await learner.publish_snapshot()
+        await _wait_for(lambda: serving.serving.version == snapshot.version)
+        assert serving.model.updates == 5
+        assert serving.model.model_version == learner.model.model_version
+        # Ranking only: the serving runtime never learns, whatever it is sent.
+        await _reward_some(serving, viewer, 3, start=5)
+        await serving.decisions.flush()
+        assert serving.model.updates == 5
+        await learner.learn_pending()
+        newer = await learner.publish_snapshot()
+        await _wait_for(lambda: serving.serving.version == newer.version)
+        assert serving.model.updates == 8
+    finally:
+        await serving.stop()
 
 
-async def test_ignored_items_get_the_default_reward_when_the_window_closes(
-    settings, catalog, tmp_path
-):
+async def test_a_lost_announcement_is_made_up_by_polling(app, catalog, settings):
+    learner = app.state.recommender
+    user = await User.create(clerk_id="user_poll")
+    fast = settings.model_copy(update={"model_refresh_seconds": 0.2})
+    serving = RecommenderRuntime(fast, stand_for_learner=False)
+    await serving.start(None)  # no bus: announcements never arrive
+    try:
+        await _reward_some(learner, Viewer(user=user), 4)
+        await learner.learn_pending()
+        snapshot = await learner.publish_snapshot()
+        await _wait_for(lambda: serving.serving.version == snapshot.version, timeout=5)
+    finally:
+        await serving.stop()
+
+
+async def test_ignored_items_get_the_default_reward_when_the_window_closes(app, catalog):
+    runtime = app.state.recommender
     user = await User.create(clerk_id="user_window")
     viewer = Viewer(user=user)
-    runtime = await _runtime(settings, tmp_path)
+    request = recommendations.RecommendationRequest(k=5, page="home")
+    decision, products = await recommendations.recommend(runtime, viewer, request)
+    await interactions.record_feedback(
+        rewards=RewardTable(), runtime=runtime, product_id=products[1].id,
+        action=InteractionAction.TICK, user_id=user.id, session_id=None,
+        event_id=decision.event_id,
+    )  # fmt: skip
+    await runtime.decisions.flush()
+    assert await runtime.close_windows(older_than=3600) == 0  # window still open
+    logged = await runtime.close_windows(older_than=0)
+    # Slots 0, 2 and 3 were ignored (slot 1 was ticked, slot 4 is below the default slots).
+    assert logged == 3
+    defaults = await RecommendationReward.filter(action="none").order_by("slot")
+    assert [r.slot for r in defaults] == [0, 2, 3]
+    assert all(r.reward == 0.0 and r.interaction_id is None for r in defaults)
+    assert await runtime.close_windows(older_than=0) == 0  # closed once
+    await runtime.learn_pending()
+    assert runtime.model.updates == 4
+
+
+async def test_every_reward_is_learned_once_when_feedback_races_learning(app, catalog):
+    """Rewards recorded while learning passes run: none is skipped or learned twice."""
+    runtime = app.state.recommender
+    user = await User.create(clerk_id="user_race")
+    viewer = Viewer(user=user)
+
+    async def learn_repeatedly(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await runtime.learn_pending()
+            await asyncio.sleep(0)
+
+    stop = asyncio.Event()
+    learning = asyncio.create_task(learn_repeatedly(stop))
     try:
-        request = recommendations.RecommendationRequest(k=5, page="home")
-        decision, products = await recommendations.recommend(runtime, viewer, request)
-        await interactions.record_feedback(
-            rewards=RewardTable(), runtime=runtime, product_id=products[1].id,
-            action=InteractionAction.TICK, user_id=user.id, session_id=None,
-            event_id=decision.event_id,
-        )  # fmt: skip
-        await runtime.decisions.flush()
-        assert await runtime.close_windows(older_than=3600) == 0  # window still open
-        logged = await runtime.close_windows(older_than=0)
-        # Slots 0, 2 and 3 were ignored (slot 1 was ticked, slot 4 is below the default slots).
-        assert logged == 3
-        defaults = await RecommendationReward.filter(action="none").order_by("slot")
-        assert [r.slot for r in defaults] == [0, 2, 3]
-        assert all(r.reward == 0.0 and r.interaction_id is None for r in defaults)
-        assert await runtime.close_windows(older_than=0) == 0  # closed once
-        await runtime.learn_pending()
-        assert runtime.learner.updates == 4
+        await asyncio.gather(*(_reward_some(runtime, viewer, 6, start=i) for i in range(4)))
     finally:
-        await runtime.stop()
+        stop.set()
+        await learning
+    await runtime.learn_pending()
+    position = runtime.role.learner.position
+    assert (position.learned, position.digest) == await _expected_digest()
+    assert position.learned == await RecommendationReward.all().count() == 24
+    assert runtime.model.updates == 24

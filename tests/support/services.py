@@ -37,3 +37,22 @@ def need(url: str, what: str) -> str:
     if services_required():
         pytest.fail(f"{message} and REQUIRE_SERVICES=1", pytrace=False)
     pytest.skip(message)
+
+
+async def fresh_postgres_database(suffix: str) -> str:
+    """A new, empty PostgreSQL database next to the test database (`<name>_<suffix>`),
+    for tests that need one of their own (real processes, migrations); returns its URL."""
+    from urllib.parse import urlparse
+
+    import asyncpg
+
+    url = need(POSTGRES_URL, "PostgreSQL")
+    parsed = urlparse(url)
+    name = f"{parsed.path.lstrip('/')}_{suffix}"
+    admin = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return parsed._replace(path=f"/{name}").geturl()

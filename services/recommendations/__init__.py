@@ -22,7 +22,8 @@ from core.errors import DomainError, ErrorCode, InvalidInput
 from core.json_values import json_object
 from models import Product, RecommendationEvent, UserInteraction
 from services.auth import Viewer
-from services.recommender import Decision, RecommenderRuntime
+from services.recommendations.decisions import Decision, UnreadableDecision, loggable, logged_items
+from services.recommendations.runtime import RecommenderRuntime
 
 MAX_SLATE = 50
 # One size for every free-form context object a shopper sends: recommendation features and
@@ -165,9 +166,11 @@ async def recommend(
             categories=[*recent[:3], *favourite_categories],
             brands=favourite_brands,
         )
+    else:
+        candidates = [loggable(c) for c in candidates]  # as the log can record them exactly
     if not candidates:
         raise DomainError(ErrorCode.NOT_FOUND, "No products are available to recommend")
-    slate = runtime.learner.rank(context, candidates, request.k, seed=rng.getrandbits(64))
+    slate = await runtime.rank(context, candidates, request.k, seed=rng.getrandbits(64))
     decision = Decision(
         event_id=uuid.uuid4().hex,
         user_id=viewer.user_id,
@@ -175,6 +178,7 @@ async def recommend(
         context=context,
         candidates=tuple(candidates),
         slate=slate,
+        created_at=context.timestamp,
     )
     runtime.decisions.record(decision)
     metrics.record_recommendation_decision()
@@ -241,7 +245,11 @@ async def reward_target(
         if match is None:
             raise unknown
         return RewardTarget(event.id, event_id, match.slot, match.probability)
-    for item in event.items:
-        if item["productId"] == product_id:
-            return RewardTarget(event.id, event_id, item["slot"], item["probability"])
+    try:
+        shown = logged_items(event)
+    except UnreadableDecision:
+        raise unknown from None
+    for item in shown:
+        if item.action_id == product_id:
+            return RewardTarget(event.id, event_id, item.slot, item.probability)
     raise unknown
