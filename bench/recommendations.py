@@ -23,14 +23,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from services.candidates import CatalogIndexHolder
-
 from bandit.features import ContextFeatures
 from bandit.learner import BanditLearner
 from bench.catalog import DEFAULT_URL, prepare_database
 from bench.loadgen import build_request, fetch_once, run_load
 from core.db import database
 from core.settings import Settings
+from services.recommendations.candidates import CatalogIndexHolder
 from services.tokens import DevIssuer
 from tests.support.live_server import live_server
 
