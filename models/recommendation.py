@@ -35,9 +35,10 @@ class RecommendationEvent(Model):
 class RecommendationReward(Model):
     """A reward on a recommended item: one learning example, learned once, replayable.
 
-    Unique per (decision, product, action): repeating an action on the same recommendation
-    is not learned twice, while distinct actions (a tick, then a purchase) each count. Action
-    `none` is the default reward of a shown item nobody reacted to within the window.
+    Unique per (decision, product, signal): an item carries at most one learned reward per
+    signal (`services.rewards`: tick and cross are one signal, the shopper's opinion), while
+    distinct signals (an opinion, then a purchase) each count. Signal and action `none` are
+    the default reward of a shown item nobody reacted to within the window.
 
     The learner reads rewards in (txid, id) order. On PostgreSQL a trigger stores the id of
     the inserting transaction in `txid`, and the learner reads only rows whose transaction
@@ -59,6 +60,7 @@ class RecommendationReward(Model):
     )
     product_id = fields.IntField()
     action = fields.CharField(max_length=16)
+    signal = fields.CharField(max_length=16)
     reward = fields.FloatField()
     slot = fields.IntField()
     probability = fields.FloatField()
@@ -67,7 +69,7 @@ class RecommendationReward(Model):
 
     class Meta:
         table = "recommendation_rewards"
-        unique_together = (("event", "product_id", "action"),)
+        unique_together = (("event", "product_id", "signal"),)
         indexes = (("txid", "id"),)
 
 
@@ -83,7 +85,7 @@ class ModelSnapshot(Model):
     model_version = fields.CharField(max_length=64)
     config = fields.JSONField(default=dict)
     # The learner's read position: every reward at or before (txid, reward id) is in it.
-    cursor_txid = fields.BigIntField(default=0, db_default=0)
+    cursor_txid = fields.BigIntField(default=0)
     cursor_id = fields.BigIntField(default=0)
     learned = fields.BigIntField(default=0)
     skipped = fields.BigIntField(default=0)

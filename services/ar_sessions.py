@@ -15,6 +15,7 @@ from core.transactions import atomic
 from models import ARSession, Product
 from models.interaction import InteractionAction
 from services.interactions import record_interaction
+from services.recommendations import RewardTarget
 from services.rewards import RewardTable
 
 MAX_METADATA_BYTES = 2048
@@ -25,8 +26,15 @@ def _metadata(value: Any) -> dict[str, Any]:
 
 
 async def start_ar_session(
-    *, user_id: int, product_id: int, rewards: RewardTable, metadata: Any = None
+    *,
+    user_id: int,
+    product_id: int,
+    rewards: RewardTable,
+    metadata: Any = None,
+    recommendation: RewardTarget | None = None,
 ) -> ARSession:
+    """Start viewing a product in AR (an `ar_view`, credited to `recommendation` if the
+    product was opened from a slate)."""
     details = _metadata(metadata)
     product = await Product.get_or_none(id=product_id)
     if product is None:
@@ -46,7 +54,11 @@ async def start_ar_session(
             product_id=product_id,
             action=InteractionAction.AR_VIEW,
             user_id=user_id,
-            context={"arSessionId": session.id},
+            context={
+                "arSessionId": session.id,
+                **(recommendation.as_context() if recommendation else {}),
+            },
+            attributed_to=recommendation,
         )
     return session
 

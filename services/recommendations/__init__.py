@@ -201,6 +201,15 @@ def _first_strings(preferences: dict[str, Any], keys: Sequence[str]) -> list[str
     return []
 
 
+def _shown_to(event: RecommendationEvent, *, user_id: int | None, session_id: str | None) -> bool:
+    """A signed-in shopper's slate answers to that account only; an anonymous slate to an
+    anonymous shopper with the same session (a signed-in user sending someone's session id
+    must not reward their slates)."""
+    if event.user_id is not None:
+        return event.user_id == user_id
+    return user_id is None and event.session_id is not None and event.session_id == session_id
+
+
 @dataclass(frozen=True)
 class RewardTarget:
     """The logged decision a reward applies to, and the recommended item's place in it."""
@@ -209,6 +218,10 @@ class RewardTarget:
     event_id: str
     slot: int
     probability: float
+
+    def as_context(self) -> dict[str, str]:
+        """What an interaction keeps of the recommendation it is credited to."""
+        return {"eventId": self.event_id}
 
 
 async def reward_target(
@@ -233,11 +246,7 @@ async def reward_target(
     event = await RecommendationEvent.get_or_none(event_id=event_id)
     if event is None:
         raise unknown
-    owner_user, owner_session = event.user_id, event.session_id
-    if owner_user is not None:
-        if owner_user != user_id:
-            raise unknown
-    elif owner_session is None or owner_session != session_id:
+    if not _shown_to(event, user_id=user_id, session_id=session_id):
         raise unknown
     items = decision.slate.items if decision else None
     if items is not None:
@@ -253,3 +262,21 @@ async def reward_target(
         if item.action_id == product_id:
             return RewardTarget(event.id, event_id, item.slot, item.probability)
     raise unknown
+
+
+async def credited_targets(lines: Sequence[tuple[int, int]]) -> dict[tuple[int, int], RewardTarget]:
+    """For (decision pk, product id) pairs remembered by cart lines, the decisions' targets.
+
+    Pairs whose decision is gone (purged) or did not show the product are left out."""
+    events = {e.id: e for e in await RecommendationEvent.filter(id__in={pk for pk, _ in lines})}
+    found: dict[tuple[int, int], RewardTarget] = {}
+    for pk, product_id in lines:
+        event = events.get(pk)
+        try:
+            shown = logged_items(event) if event is not None else ()
+        except UnreadableDecision:
+            shown = ()  # a damaged row credits nothing; the purchase itself goes through
+        item = next((i for i in shown if i.action_id == product_id), None)
+        if event is not None and item is not None:
+            found[(pk, product_id)] = RewardTarget(pk, event.event_id, item.slot, item.probability)
+    return found

@@ -17,9 +17,10 @@ from core.background import set_aside
 from core.settings import Settings
 from models import RecommendationEvent, RecommendationReward
 from services.recommendations.decisions import UnreadableDecision, logged_items
+from services.rewards import DEFAULT_SIGNAL
 
 WRITER = "window_sweeper"
-DEFAULT_ACTION = "none"
+DEFAULT_ACTION = DEFAULT_SIGNAL  # the action of a default reward is its signal, `none`
 BATCH = 500
 
 
@@ -54,6 +55,7 @@ async def close_windows(settings: Settings, *, older_than: float | None = None) 
                     event_id=event.id,
                     product_id=item.action_id,
                     action=DEFAULT_ACTION,
+                    signal=DEFAULT_SIGNAL,
                     reward=settings.default_reward,
                     slot=item.slot,
                     probability=item.probability,

@@ -1,4 +1,4 @@
-"""Run in a subprocess by test_decision_service_migration: migrate a fresh database to 0006,
+"""Run in a subprocess by test_decision_service_migration: migrate a fresh database to 0007,
 write decisions in the old JSON format, migrate to the latest, print what came out as JSON.
 
 (A subprocess because Tortoise's connections are global to the process.)
@@ -67,7 +67,7 @@ async def main(url: str, data_dir: str) -> None:
     settings = Settings(env="test", database_url=url, data_dir=Path(data_dir))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     config = tortoise_config(settings)
-    await migrate(config=config, target="shop.0006_reward_window")
+    await migrate(config=config, target="shop.0007_reward_signals")
     await Tortoise.close_connections()
     await Tortoise.init(config=config)
     conn = connections.get("default")
@@ -83,11 +83,11 @@ async def main(url: str, data_dir: str) -> None:
              True],
         )  # fmt: skip
     _, events = await conn.execute_query("SELECT id FROM recommendation_events ORDER BY id")
-    reward_marks = ", ".join(f"${i}" if pg else "?" for i in range(1, 8))
+    reward_marks = ", ".join(f"${i}" if pg else "?" for i in range(1, 9))
     await conn.execute_query(
-        "INSERT INTO recommendation_rewards (event_id, product_id, action, reward, slot, "
-        f"probability, created_at) VALUES ({reward_marks})",
-        [events[0]["id"], 1, "tick", 1.0, 0, 0.5,
+        "INSERT INTO recommendation_rewards (event_id, product_id, action, signal, reward, "
+        f"slot, probability, created_at) VALUES ({reward_marks})",
+        [events[0]["id"], 1, "tick", "opinion", 1.0, 0, 0.5,
          datetime.now(UTC) if pg else datetime.now(UTC).isoformat()],
     )  # fmt: skip
     await Tortoise.close_connections()

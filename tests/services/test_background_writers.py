@@ -111,7 +111,8 @@ async def test_the_window_sweeper_and_the_learner_set_aside_an_unreadable_decisi
         event = await RecommendationEvent.get(event_id=decision.event_id)
         top = decision.slate.items[0]
         await RecommendationReward.create(
-            event_id=event.id, product_id=top.action_id, action="tick", reward=1.0,
+            event_id=event.id, product_id=top.action_id, action="tick", signal="opinion",
+            reward=1.0,
             slot=0, probability=top.probability,
         )  # fmt: skip
     swept, learned = await _skipped(client, "window_sweeper"), await _skipped(client, "learner")
