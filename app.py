@@ -21,8 +21,8 @@ from core.settings import Settings, get_settings
 from live import EventHub
 from schema import build_schema
 from services import events, seed
+from services.recommendations.rewards import RewardTable
 from services.recommendations.runtime import RecommenderRuntime
-from services.rewards import RewardTable
 from web import dev_auth, health, media, metrics, webhooks
 from web.auth import Authenticator
 from web.body_limit import BodySizeLimitMiddleware

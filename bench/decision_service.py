@@ -244,17 +244,18 @@ async def reset_log(url: str) -> None:
         await LearnerTerm.all().delete()
 
 
-async def learner_throughput(url: str, limit: int) -> dict:
-    """A fresh learner over the reward log vs raw VW learning the very same example text."""
+async def learner_throughput(url: str) -> dict:
+    """A fresh learner over the whole reward log (the last run's) vs raw VW learning the
+    very same example text."""
     from vowpalwabbit import Workspace
 
     from bandit.learner import BanditLearner
     from core.db import database
     from core.settings import Settings
-    from services.recommendations import learning
+    from models import RecommendationEvent, RecommendationReward
     from services.recommendations.candidates import CatalogIndexHolder, learner_views
     from services.recommendations.decisions import candidate_ids, rebuild
-    from services.recommendations.learning import Learner, rewards_after
+    from services.recommendations.learning import Learner
     from services.recommendations.model import VWThread
     from services.recommendations.snapshots import Position
 
@@ -262,36 +263,27 @@ async def learner_throughput(url: str, limit: int) -> dict:
         catalog = CatalogIndexHolder()
         await catalog.load()
         thread = VWThread("bench-learn")
-        learning.READ_BATCH = min(learning.READ_BATCH, limit)
         learner = Learner(BanditLearner(), Position(), thread=thread, catalog=catalog)
         started = time.perf_counter()
-        while learner.position.learned + learner.position.skipped < limit:
-            learned, _ = await learner.learn_pending()
-            if not learned:
-                break
+        ours = await learner.learn_committed()
         ours_seconds = time.perf_counter() - started
-        ours = learner.position.learned
         thread.close()
 
-        # The same examples as VW text (built outside the timed loop).
+        # The same examples as VW text, built outside the timed loop.
         reference = BanditLearner()
-        texts, position = [], Position()
-        while len(texts) < ours and (rows := await rewards_after(position)):
-            from models import RecommendationEvent
-
-            events = {
-                e.id: e for e in await RecommendationEvent.filter(id__in={r.event_pk for r in rows})
-            }
-            products = await learner_views(candidate_ids(events.values()), catalog.index)
-            for row in rows:
-                position = position.after(row.id, row.txid, learned=True)
-                decision = rebuild(events[row.event_pk], products)
-                example = decision.slate.example_for(
-                    row.product_id, row.reward, context=decision.context,
-                    candidates=decision.candidates,
-                )  # fmt: skip
-                texts.append(reference.example_lines(example))
-        texts = texts[:ours]
+        rows = await RecommendationReward.all().order_by("txid", "id")
+        events = {
+            e.id: e for e in await RecommendationEvent.filter(id__in={r.event_id for r in rows})
+        }
+        products = await learner_views(candidate_ids(events.values()), catalog.index)
+        texts = []
+        for row in rows:
+            decision = rebuild(events[row.event_id], products)
+            example = decision.slate.example_for(
+                row.product_id, row.reward, context=decision.context,
+                candidates=decision.candidates,
+            )  # fmt: skip
+            texts.append(reference.example_lines(example))
         workspace = Workspace(arg_list=reference.config.vw_args())
         started = time.perf_counter()
         for lines in texts:
@@ -348,7 +340,7 @@ async def run(args) -> None:
     url = args.database_url
     await prepare_database(url, args.products)
     fleets = [await run_fleet(n, args, url) for n in args.servers]
-    throughput = await learner_throughput(url, args.learn_limit)
+    throughput = await learner_throughput(url)
     report(fleets, throughput, args)
 
 
@@ -369,7 +361,6 @@ def main() -> None:
     parser.add_argument("--reward-rate", type=float, default=40.0)
     parser.add_argument("--probe-rate", type=float, default=10.0)
     parser.add_argument("--snapshot-interval", type=float, default=1.0)
-    parser.add_argument("--learn-limit", type=int, default=3_000)
     asyncio.run(run(parser.parse_args()))
 
 

@@ -53,7 +53,6 @@ async def run_learner(settings: Settings, stop: asyncio.Event | None = None) -> 
     from services import events
     from services.recommendations.candidates import CatalogIndexHolder
     from services.recommendations.learner import LearnerRole
-    from services.recommendations.runtime import REWARDS_CHANNEL
     from services.recommendations.snapshots import SnapshotStore
 
     stop = stop or _stop_on_signals()
@@ -69,7 +68,7 @@ async def run_learner(settings: Settings, stop: asyncio.Event | None = None) -> 
         follows = []
         try:
             for channel, action in (
-                (REWARDS_CHANNEL, role.wake),
+                (events.REWARDS, role.wake),
                 (events.CATALOG, catalog.mark_dirty),
                 (events.INVENTORY, catalog.mark_dirty),
             ):

@@ -125,7 +125,8 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     # `shop serve`: how long in-flight requests may take to finish after SIGTERM.
     shutdown_timeout_seconds: float = Field(default=20.0, ge=0)
-    # Reward per interaction action, overriding `services.rewards.DEFAULT_REWARDS` (JSON).
+    # Reward per interaction action, overriding the defaults in `services/recommendations/
+    # rewards.py` (JSON).
     rewards: dict[str, float] = {}
 
     # Authentication: Clerk session tokens (RS256). One of the key settings is required in

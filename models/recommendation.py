@@ -36,9 +36,10 @@ class RecommendationReward(Model):
     """A reward on a recommended item: one learning example, learned once, replayable.
 
     Unique per (decision, product, signal): an item carries at most one learned reward per
-    signal (`services.rewards`: tick and cross are one signal, the shopper's opinion), while
-    distinct signals (an opinion, then a purchase) each count. Signal and action `none` are
-    the default reward of a shown item nobody reacted to within the window.
+    signal (`services.recommendations.rewards`: tick and cross are one signal, the
+    shopper's opinion), while distinct signals (an opinion, then a purchase) each count.
+    Signal and action `none` are the default reward of a shown item nobody reacted to within
+    the window.
 
     The learner reads rewards in (txid, id) order. On PostgreSQL a trigger stores the id of
     the inserting transaction in `txid`, and the learner reads only rows whose transaction
@@ -102,8 +103,8 @@ class ModelSnapshot(Model):
 
 
 class LearnerTerm(Model):
-    """One row: the current learner's term. Winning the learner lock increments it; a
-    snapshot is published only by the holder of the current term (fencing)."""
+    """One row: the term of the current learner, incremented by each process that wins the
+    learner lock. Only the holder of the current term publishes snapshots (fencing)."""
 
     id = fields.IntField(primary_key=True)
     term = fields.BigIntField(default=0)

@@ -16,7 +16,7 @@ from strawberry import relay
 from core.errors import DomainError, ErrorCode
 from models import ChatMessage, Order
 from resolvers.ids import pk_of, product_pk
-from resolvers.recommendations import decide_slate
+from resolvers.recommendations import recommendations
 from schema.context import Info
 from schema.loaders import Loaders
 from schema.types.live import InventoryChange
@@ -91,7 +91,7 @@ async def recommendations_updated(
     async with runtime.learned.subscribe(channel) as stream:
         async for _event in stream:
             info.context.loaders = Loaders()
-            yield await decide_slate(info, first, context)
+            yield await recommendations(info, first, context)
 
 
 async def order_status_changed(

@@ -13,8 +13,8 @@ from strawberry.types import Info as StrawberryInfo
 from core.settings import Settings
 from schema.loaders import Loaders
 from services.auth import ANONYMOUS, Viewer
+from services.recommendations.rewards import RewardTable
 from services.recommendations.runtime import RecommenderRuntime
-from services.rewards import RewardTable
 
 
 @dataclass

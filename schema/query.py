@@ -39,7 +39,7 @@ class CatalogQuery:
 @strawberry.type
 class RecommendationQuery:
     recommendations: RecommendationSlate = strawberry.field(
-        resolver=recommendations.recommendations_query,
+        resolver=recommendations.recommendations,
         description=(
             "A personalised slate (anonymous shoppers: pass `context.sessionId`). Every slate "
             "is logged with its propensities; send its `eventId` with `recordInteraction`."

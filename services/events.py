@@ -17,6 +17,8 @@ INVENTORY = "inventory:all"
 ORDERS = "orders:all"
 INTERACTIONS = "interactions:all"
 CATALOG = "catalog:all"
+# A reward was logged on a recommendation (after its commit): the learner wakes on it.
+REWARDS = "rewards:all"
 
 
 def chat_channel(session_id: int) -> str:

@@ -26,8 +26,8 @@ from core.settings import Settings
 from schema.context import Context
 from schema.errors import ensure_error_codes
 from services.auth import ANONYMOUS
+from services.recommendations.rewards import RewardTable
 from services.recommendations.runtime import RecommenderRuntime
-from services.rewards import RewardTable
 from services.tokens import InvalidToken
 from web.auth import Authenticator
 from web.graphiql import GraphiQLPage

@@ -29,7 +29,7 @@ from core import metrics
 from core.background import is_transient, set_aside
 from core.settings import Settings
 from live import EventHub
-from services.recommendations import retention, windows
+from services.recommendations import learning, retention, windows
 from services.recommendations.candidates import CatalogIndexHolder
 from services.recommendations.election import LearnerLock, begin_term, current_term, learner_lock
 from services.recommendations.learning import Learner, Shopper
@@ -278,6 +278,21 @@ class LearnerRole:
             if self.on_learned is not None:
                 await _maybe_await(self.on_learned(shoppers))
         return learned
+
+    async def learn_committed(self) -> int:
+        """Learn every reward committed before this call, waiting for older write
+        transactions still running on PostgreSQL to end: until they do, rows after theirs
+        are not readable yet (`learning`). Returns how many were learned."""
+        target = await learning.last_committed()
+        learned = 0
+        while True:
+            learned += await self.learn_once()
+            if self.learner is None:
+                return learned
+            position = self.learner.position
+            if (position.txid, position.reward_id) >= target:
+                return learned
+            await asyncio.sleep(0.01)
 
     async def _learn_forever(self) -> None:
         while True:

@@ -58,6 +58,15 @@ class Shopper:
     session_id: str | None
 
 
+async def last_committed() -> tuple[int, int]:
+    """The (txid, id) of the last reward in learning order committed so far ((0, 0): none)."""
+    q = SqlBuilder()
+    rows = await q.rows(
+        "SELECT txid, id FROM recommendation_rewards ORDER BY txid DESC, id DESC LIMIT 1"
+    )
+    return (rows[0]["txid"], rows[0]["id"]) if rows else (0, 0)
+
+
 async def rewards_after(position: Position, limit: int = READ_BATCH) -> list[RewardRow]:
     """The next rewards in learning order after `position` that can no longer be
     overtaken by a later commit."""
@@ -95,6 +104,19 @@ class Learner:
         self.thread = thread
         self.catalog = catalog
         self.passes = asyncio.Lock()  # one learning pass (or snapshot) at a time
+
+    async def learn_committed(self) -> int:
+        """Learn every reward committed before this call, waiting for older write
+        transactions still running on PostgreSQL to end (until they do, the rows after
+        theirs are not readable). Returns how many were learned."""
+        target = await last_committed()
+        learned = 0
+        while (self.position.txid, self.position.reward_id) < target:
+            count, _ = await self.learn_pending()
+            learned += count
+            if (self.position.txid, self.position.reward_id) < target:
+                await asyncio.sleep(0.01)
+        return learned
 
     async def learn_pending(self) -> tuple[int, set[Shopper]]:
         """Learn every reward that is ready; returns how many were learned and whose."""

@@ -42,7 +42,6 @@ from services.recommendations.snapshots import CHANNEL, Position, Snapshot, Snap
 
 logger = logging.getLogger("shopgraph.recommendations.runtime")
 
-REWARDS_CHANNEL = "rewards:all"
 ELECTION_SETTLE_SECONDS = 5.0
 
 
@@ -93,7 +92,7 @@ class RecommenderRuntime:
                 (CHANNEL, self._announced),
             ]
             if self.role is not None:
-                follows.append((REWARDS_CHANNEL, lambda _: self.role.wake()))
+                follows.append((events.REWARDS, lambda _: self.role.wake()))
             for channel, action in follows:
                 ready = asyncio.Event()
                 self._tasks.append(asyncio.create_task(self._follow(hub, channel, action, ready)))
@@ -220,8 +219,10 @@ class RecommenderRuntime:
             self.role.wake()
 
     async def learn_pending(self) -> int:
-        """As the learner: learn every ready reward now; returns how many."""
-        return await self._role().learn_once()
+        """As the learner: learn every reward committed so far, now (waiting at most 30 s
+        for older write transactions to end); returns how many."""
+        async with asyncio.timeout(30):
+            return await self._role().learn_committed()
 
     async def close_windows(self, *, older_than: float | None = None) -> int:
         """As the learner: close the reward windows older than `older_than` seconds."""

@@ -17,7 +17,7 @@ from core.background import set_aside
 from core.settings import Settings
 from models import RecommendationEvent, RecommendationReward
 from services.recommendations.decisions import UnreadableDecision, logged_items
-from services.rewards import DEFAULT_SIGNAL
+from services.recommendations.rewards import DEFAULT_SIGNAL
 
 WRITER = "window_sweeper"
 DEFAULT_ACTION = DEFAULT_SIGNAL  # the action of a default reward is its signal, `none`

@@ -20,7 +20,7 @@ from graphql import GraphQLObjectType
 from models import ARSession, CartItem, ChatSession, Product
 from schema import build_schema
 from services.checkout import checkout
-from services.rewards import RewardTable
+from services.recommendations.rewards import RewardTable
 from services.seed import generate_products
 from tests.support.graphql import global_id, gql, pk_of
 

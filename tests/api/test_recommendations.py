@@ -45,7 +45,7 @@ async def record(client, token=None, **fields):
 
 async def learned(app, updates_before: int, expected: int = 1) -> int:
     runtime = app.state.recommender
-    for _ in range(100):
+    for _ in range(500):  # learning waits for older write transactions (learning.py)
         if runtime.model.updates >= updates_before + expected:
             break
         await asyncio.sleep(0.02)

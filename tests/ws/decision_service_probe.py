@@ -37,7 +37,8 @@ async def main(url: str) -> None:
             "load", learner_from_snapshot, snapshot, await store.read(snapshot)
         )
         reference = Learner(BanditLearner(), Position(), thread=thread, catalog=catalog)
-        learned, _ = await reference.learn_pending()
+        async with asyncio.timeout(60):
+            learned = await reference.learn_committed()
         events = await RecommendationEvent.all().order_by("-id").limit(20)
         products = await learner_views(candidate_ids(events), catalog.index)
         diffs = []

@@ -13,8 +13,9 @@ import asyncio
 import pytest
 
 from models import RecommendationEvent, RecommendationReward, User
-from services import recommendations
 from services.auth import Viewer
+from services.recommendations import decide
+from services.recommendations.request import RecommendationRequest
 from tests.support.graphql import gql
 
 RECORD = """
@@ -46,8 +47,8 @@ async def _skipped(client, writer: str) -> float:
 
 
 async def _decide(runtime, viewer, **request):
-    request = recommendations.RecommendationRequest(k=3, **request)
-    return await recommendations.recommend(runtime, viewer, request)
+    request = RecommendationRequest(k=3, **request)
+    return await decide.recommendations(runtime, viewer, request)
 
 
 def _gid(pk: int) -> str:

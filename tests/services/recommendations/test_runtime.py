@@ -14,20 +14,21 @@ import numpy as np
 
 from models import ModelSnapshot, RecommendationReward, User
 from models.interaction import InteractionAction
-from services import interactions, recommendations
 from services.auth import Viewer
-from services.recommendations.learning import Learner, rewards_after
+from services.recommendations import decide, feedback
+from services.recommendations.learning import Learner
 from services.recommendations.model import VWThread, learner_from_snapshot
+from services.recommendations.request import RecommendationRequest
+from services.recommendations.rewards import RewardTable
 from services.recommendations.runtime import RecommenderRuntime
 from services.recommendations.snapshots import Position
-from services.rewards import RewardTable
 
 
 async def _reward_some(runtime, viewer, n: int, *, start: int = 0) -> None:
     for i in range(n):
-        request = recommendations.RecommendationRequest(k=3, page=f"p{(start + i) % 3}")
-        decision, products = await recommendations.recommend(runtime, viewer, request)
-        await interactions.record_feedback(
+        request = RecommendationRequest(k=3, page=f"p{(start + i) % 3}")
+        decision, products = await decide.recommendations(runtime, viewer, request)
+        await feedback.record_interaction(
             rewards=RewardTable(), runtime=runtime, product_id=products[i % 3].id,
             action=InteractionAction.TICK if i % 2 else InteractionAction.CROSS,
             user_id=viewer.user_id, session_id=None, event_id=decision.event_id,
@@ -43,9 +44,10 @@ async def _wait_for(predicate, timeout: float = 10.0) -> None:
 async def _expected_digest() -> tuple[int, str]:
     """What a learner that learned every reward once, in order, must report."""
     position = Position()
-    while rows := await rewards_after(position):
-        for row in rows:
-            position = position.after(row.id, row.txid, learned=True)
+    for reward_id, txid in (
+        await RecommendationReward.all().order_by("txid", "id").values_list("id", "txid")
+    ):
+        position = position.after(reward_id, txid, learned=True)
     return position.learned, position.digest
 
 
@@ -76,8 +78,8 @@ async def test_a_new_learner_resumes_from_the_snapshot_exactly(app, catalog, set
     await _reward_some(runtime, viewer, 8, start=12)  # logged after the snapshot
     await runtime.learn_pending()
     assert runtime.model.updates == 20
-    probe = recommendations.RecommendationRequest(k=1, page="p1")
-    decision, _ = await recommendations.recommend(runtime, viewer, probe)
+    probe = RecommendationRequest(k=1, page="p1")
+    decision, _ = await decide.recommendations(runtime, viewer, probe)
     expected = await runtime.action_probabilities(decision.context, decision.candidates)
 
     # A learner elsewhere (its process died after the snapshot) restores it and catches up.
@@ -88,7 +90,8 @@ async def test_a_new_learner_resumes_from_the_snapshot_exactly(app, catalog, set
         data = await runtime.store.read(snapshot)
         model = await thread.call("load", learner_from_snapshot, snapshot, data)
         successor = Learner(model, snapshot.position, thread=thread, catalog=runtime.catalog)
-        learned, _ = await successor.learn_pending()
+        async with asyncio.timeout(30):
+            learned = await successor.learn_committed()
         assert learned == 8 and successor.model.updates == 20
         assert successor.position == runtime.role.learner.position
         restored = await thread.call(
@@ -147,9 +150,9 @@ async def test_ignored_items_get_the_default_reward_when_the_window_closes(app, 
     runtime = app.state.recommender
     user = await User.create(clerk_id="user_window")
     viewer = Viewer(user=user)
-    request = recommendations.RecommendationRequest(k=5, page="home")
-    decision, products = await recommendations.recommend(runtime, viewer, request)
-    await interactions.record_feedback(
+    request = RecommendationRequest(k=5, page="home")
+    decision, products = await decide.recommendations(runtime, viewer, request)
+    await feedback.record_interaction(
         rewards=RewardTable(), runtime=runtime, product_id=products[1].id,
         action=InteractionAction.TICK, user_id=user.id, session_id=None,
         event_id=decision.event_id,
