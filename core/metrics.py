@@ -166,6 +166,12 @@ RECOMMENDATION_SNAPSHOT_VERSION = Gauge(
     "Across workers the minimum, i.e. the stalest process.",
     multiprocess_mode="livemin",
 )
+RECOMMENDATION_LEARNER_LAG = Gauge(
+    "shopgraph_recommendation_learner_lag_seconds",
+    "Age of the oldest committed reward the learner has not learned (0: caught up). Grows "
+    "while a write transaction older than the reward is still running (learning.py).",
+    multiprocess_mode="livemax",
+)
 RECOMMENDATION_SNAPSHOTS_PUBLISHED = Counter(
     "shopgraph_recommendation_snapshots_published_total",
     "Model snapshots this process published as the learner.",

@@ -25,6 +25,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from bandit.learner import BanditLearner, ModelClosed
 from bandit.slates import LearnExample
@@ -65,6 +66,23 @@ async def last_committed() -> tuple[int, int]:
         "SELECT txid, id FROM recommendation_rewards ORDER BY txid DESC, id DESC LIMIT 1"
     )
     return (rows[0]["txid"], rows[0]["id"]) if rows else (0, 0)
+
+
+async def oldest_unlearned(position: Position) -> datetime | None:
+    """When the first committed reward after `position` was logged (None: none is)."""
+    q = SqlBuilder()
+    if q.postgres:
+        after = f"(txid, id) > ({q.param(position.txid)}, {q.param(position.reward_id)})"
+        order = "txid, id"
+    else:
+        after, order = f"id > {q.param(position.reward_id)}", "id"
+    rows = await q.rows(
+        f"SELECT created_at FROM recommendation_rewards WHERE {after} ORDER BY {order} LIMIT 1"  # noqa: S608
+    )
+    if not rows:
+        return None
+    value = rows[0]["created_at"]
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 async def rewards_after(position: Position, limit: int = READ_BATCH) -> list[RewardRow]:
