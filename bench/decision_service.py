@@ -52,7 +52,7 @@ from tests.support.live_server import ROOT, free_port, live_process, log_path
 
 SLATE = """query($s: String!) { recommendations(first: 3, context: {sessionId: $s, page: "home"}) {
   eventId items { product { id } } } }"""
-RECORD = """mutation($p: ID!, $e: ID!, $s: String!, $a: InteractionAction!) {
+RECORD = """mutation($p: ID!, $e: ID!, $s: String!, $a: ReportedAction!) {
   recordInteraction(input: {productId: $p, action: $a, eventId: $e, sessionId: $s}) {
     userErrors { code } } }"""
 PROBE = """query { recommendations(first: 10, context: {page: "home", device: "mobile"}) {
