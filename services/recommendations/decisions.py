@@ -254,11 +254,17 @@ def logged_items(event: RecommendationEvent) -> tuple[SlateItem, ...]:
     return decode(event.payload, created_at=event.created_at).items
 
 
-def rebuild(event: RecommendationEvent, products: Mapping[int, ActionFeatures]) -> Decision | None:
+def rebuild(
+    event: RecommendationEvent,
+    products: Mapping[int, ActionFeatures],
+    logged: LoggedDecision | None = None,
+) -> Decision | None:
     """The decision a row logged, from the products' static attributes (`products`, keyed
-    by id) and the state logged with it; None when a candidate is no longer in `products`.
-    Raises `UnreadableDecision`."""
-    logged = decode(event.payload, created_at=event.created_at)
+    by id) and the state logged with it (`logged`: the decoded payload, when the caller has
+    it already); None when a candidate is no longer in `products`. Raises
+    `UnreadableDecision`."""
+    if logged is None:
+        logged = decode(event.payload, created_at=event.created_at)
     candidates = []
     for product_id, (price, popularity, age) in zip(
         logged.candidate_ids, logged.states, strict=True

@@ -34,7 +34,12 @@ from core.background import set_aside
 from core.sql import SqlBuilder
 from models import RecommendationEvent
 from services.recommendations.candidates import CatalogIndexHolder, learner_views
-from services.recommendations.decisions import UnreadableDecision, candidate_ids, rebuild
+from services.recommendations.decisions import (
+    LoggedDecision,
+    UnreadableDecision,
+    decode,
+    rebuild,
+)
 from services.recommendations.model import VWThread
 from services.recommendations.snapshots import Position
 
@@ -197,7 +202,17 @@ class Learner:
         events = {
             e.id: e for e in await RecommendationEvent.filter(id__in={r.event_pk for r in rows})
         }
-        products = await learner_views(candidate_ids(events.values()), self.catalog.index)
+        logged: dict[int, LoggedDecision | UnreadableDecision] = {}
+        for pk, event in events.items():
+            try:
+                logged[pk] = decode(event.payload, created_at=event.created_at)
+            except UnreadableDecision as error:
+                logged[pk] = error
+        wanted = {
+            i for entry in logged.values() if isinstance(entry, LoggedDecision)
+            for i in entry.candidate_ids
+        }  # fmt: skip
+        products = await learner_views(wanted, self.catalog.index)
         decisions: dict[int, object] = {}
         examples: list[LearnExample | Exception] = []
         for row in rows:
@@ -206,7 +221,10 @@ class Learner:
                 if event is None:
                     raise LookupError(f"decision {row.event_pk} is gone")
                 if row.event_pk not in decisions:
-                    decisions[row.event_pk] = rebuild(event, products)
+                    entry = logged[row.event_pk]
+                    if isinstance(entry, UnreadableDecision):
+                        raise entry
+                    decisions[row.event_pk] = rebuild(event, products, entry)
                 decision = decisions[row.event_pk]
                 if decision is None:
                     raise LookupError(f"a candidate of decision {event.event_id} was deleted")

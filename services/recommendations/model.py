@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from bandit.features import FeatureEncoder
 from bandit.learner import BanditLearner, LearnerConfig
 from core import metrics
 from services.recommendations.snapshots import CorruptSnapshot, Snapshot, SnapshotStore
@@ -57,10 +58,16 @@ class VWThread:
         self._executor.shutdown(wait=True)
 
 
-def learner_from_snapshot(snapshot: Snapshot, data: bytes) -> BanditLearner:
+def learner_from_snapshot(
+    snapshot: Snapshot, data: bytes, encoder: FeatureEncoder | None = None
+) -> BanditLearner:
     run_id, _, updates = snapshot.model_version.rpartition(":")
     return BanditLearner.from_model_bytes(
-        LearnerConfig.from_dict(snapshot.config), data, run_id=run_id, updates=int(updates)
+        LearnerConfig.from_dict(snapshot.config),
+        data,
+        run_id=run_id,
+        updates=int(updates),
+        encoder=encoder,
     )
 
 
@@ -68,7 +75,11 @@ class ServingModel:
     def __init__(self, store: SnapshotStore, thread: VWThread) -> None:
         self.store = store
         self.thread = thread
-        self.learner = BanditLearner()  # a cold model until the first snapshot
+        # One feature encoder for every model this process ranks with: its cache of the
+        # products' encoded lines survives swaps (a cold cache costs the next requests
+        # ~1 ms per uncached product). Used on the VW thread only, like the models.
+        self.encoder = FeatureEncoder()
+        self.learner = BanditLearner(encoder=self.encoder)  # cold until the first snapshot
         self.snapshot: Snapshot | None = None
         self._owned = True  # False while ranking with the learner's live model
         self._loading = asyncio.Lock()
@@ -90,13 +101,13 @@ class ServingModel:
         """Stop ranking with the learner's model (it is about to close): back to a cold
         model until `refresh` loads the newest snapshot."""
         if not self._owned:
-            self._swap(BanditLearner(), owned=True)
+            self._swap(BanditLearner(encoder=self.encoder), owned=True)
             self.snapshot = None
 
     def reset(self) -> None:
         """Back to a cold model (the snapshots were deleted)."""
         if self._owned:
-            self._swap(BanditLearner(), owned=True)
+            self._swap(BanditLearner(encoder=self.encoder), owned=True)
             self.snapshot = None
 
     async def refresh(self, trigger: str) -> bool:
