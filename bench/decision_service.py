@@ -356,11 +356,11 @@ def main() -> None:
     parser.add_argument(
         "--servers", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4]
     )
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--warmup", type=float, default=4.0)
-    parser.add_argument("--reward-rate", type=float, default=40.0)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--reward-rate", type=float, default=20.0)
     parser.add_argument("--probe-rate", type=float, default=10.0)
-    parser.add_argument("--snapshot-interval", type=float, default=1.0)
+    parser.add_argument("--snapshot-interval", type=float, default=5.0)
     asyncio.run(run(parser.parse_args()))
 
 
