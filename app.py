@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -79,6 +80,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await hub.connect()
         events.install(hub)
         app.state.hub = hub
+        following = asyncio.Event()
+        erasures = asyncio.create_task(
+            view.ws_state.follow_erasures(hub, following), name="account-erasures"
+        )
+        await following.wait()
         if cache is not None:
             await cache.start(hub)
         try:
@@ -101,6 +107,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             recommender.install(None)
             if cache is not None:
                 await cache.stop()
+            erasures.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await erasures
             events.install(None)
             await hub.disconnect()
             await db.close_db()

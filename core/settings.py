@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
     ws_max_subscriptions_per_connection: int = Field(default=20, ge=1)
     ws_max_connections_per_user: int = Field(default=10, ge=1)
+    # Sockets without an account, per client IP (a shop behind one NAT: be generous).
+    ws_max_anonymous_connections_per_ip: int = Field(default=50, ge=1)
     # Messages queued for a slow client before the oldest is dropped.
     ws_max_pending: int = Field(default=100, ge=1)
     # Browser origins allowed to open websockets (the React client's), comma-separated;

@@ -17,6 +17,7 @@ INVENTORY = "inventory:all"
 ORDERS = "orders:all"
 INTERACTIONS = "interactions:all"
 CATALOG = "catalog:all"
+ACCOUNTS = "accounts:erased"
 
 
 def chat_channel(session_id: int) -> str:
@@ -65,6 +66,11 @@ async def interaction_recorded(interaction: Any) -> None:
             "createdAt": interaction.created_at,
         },
     )
+
+
+async def account_erased(user_id: int) -> None:
+    """An account was erased: every process closes its open websockets."""
+    await publish(ACCOUNTS, {"userId": user_id})
 
 
 async def catalog_changed(product_id: int) -> None:

@@ -17,6 +17,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -73,6 +74,11 @@ class GraphQLView(GraphQL):
         kw.setdefault("graphql_ide", "graphiql" if settings.graphiql_enabled else None)
         super().__init__(
             schema,
+            # Only graphql-transport-ws: the legacy graphql-ws subprotocol (Apollo's
+            # deprecated subscriptions-transport-ws) skipped every socket policy (token
+            # expiry, init timeout, per-user cap, one user per socket) and cannot run queries
+            # or mutations. A client offering only it is refused with 4406.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
             max_subscriptions_per_connection=settings.ws_max_subscriptions_per_connection,
             allowed_origins=settings.websocket_origins,

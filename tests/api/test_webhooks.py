@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from svix.webhooks import Webhook
 
 from models import CartItem, Order, Product, User
-from tests.support.auth import WEBHOOK_SECRET
+from tests.support.auth import signed
 from tests.support.graphql import gql_data
-
-
-def signed(event: dict, *, msg_id: str | None = None, at: datetime | None = None, secret=None):
-    body = json.dumps(event)
-    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-    at = at or datetime.now(UTC)
-    signature = Webhook(secret or WEBHOOK_SECRET).sign(msg_id, at, body)
-    headers = {
-        "svix-id": msg_id,
-        "svix-timestamp": str(int(at.timestamp())),
-        "svix-signature": signature,
-        "content-type": "application/json",
-    }
-    return body, headers
 
 
 def user_event(kind: str, clerk_id: str = "user_hook", email: str = "hook@example.com") -> dict:
