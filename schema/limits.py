@@ -53,6 +53,8 @@ from strawberry.extensions import SchemaExtension
 
 from core.errors import ErrorCode
 from core.pagination import DEFAULT_PAGE_SIZE
+from schema.errors import reveals_schema
+from schema.validation import validate_cached
 
 PAGINATION_ARGUMENTS = ("first", "last")
 
@@ -305,10 +307,18 @@ def too_complex(message: str, *, limit: str) -> GraphQLError:
 class QueryLimitsExtension(SchemaExtension):
     """Refuses over-limit documents before validation; reports the cost in `extensions`.
 
-    Must come before the validation extension, which skips documents refused here."""
+    Must come before the validation extension, which skips documents refused here.
 
-    def __init__(self, limits: QueryLimits) -> None:
+    With `private_schema` (see `schema.errors`), a document over the cost limit is refused
+    for its cost only if it is valid: the cost counts a real paginated field by its page
+    size and a made-up one as a plain object, so refusing an invalid document for its cost
+    would tell which names exist. An invalid one gets the generic validation error instead.
+    Depth, aliases and directives do not depend on the schema and are refused as usual.
+    """
+
+    def __init__(self, limits: QueryLimits, *, private_schema: bool = False) -> None:
         self.limits = limits
+        self.private_schema = private_schema
         self.measured: QueryMeasure | None = None
         self.refused = False
         self.valid = False
@@ -330,14 +340,27 @@ class QueryLimitsExtension(SchemaExtension):
                     too_complex("Fragments are nested too deeply", limit="depth")
                 ]
             else:
-                if errors := limit_errors(self.measured, self.limits):
+                errors = limit_errors(self.measured, self.limits)
+                if errors and self.private_schema and not self._valid(context):
+                    errors = [e for e in errors if e.extensions["limit"] != "cost"]
+                if errors:
                     self.refused = True
                     context.pre_execution_errors = errors
         yield
         self.valid = not context.pre_execution_errors
 
+    @staticmethod
+    def _valid(context: Any) -> bool:
+        rules = tuple(context.validation_rules)
+        return not validate_cached(context.schema._schema, context.graphql_document, rules, True)
+
     def get_results(self) -> dict[str, Any]:
         # No cost for a document that failed validation: it may name fields that do not exist.
         if self.measured is None or not (self.valid or self.refused):
+            return {}
+        # Nor, with a private schema, for variables that did not fit: a cost would tell that
+        # the document itself was valid.
+        errors = self.execution_context.pre_execution_errors or ()
+        if self.private_schema and any(reveals_schema(e) for e in errors):
             return {}
         return {"cost": {"requested": self.measured.cost, "limit": self.limits.max_cost}}

@@ -17,6 +17,7 @@ INVENTORY = "inventory:all"
 ORDERS = "orders:all"
 INTERACTIONS = "interactions:all"
 CATALOG = "catalog:all"
+DOCUMENTS = "documents:all"
 
 
 def chat_channel(session_id: int) -> str:
@@ -70,6 +71,11 @@ async def interaction_recorded(interaction: Any) -> None:
 async def catalog_changed(product_id: int) -> None:
     """A product's catalog data changed (cached catalog responses must be dropped)."""
     await publish(CATALOG, {"productId": product_id})
+
+
+async def documents_added() -> None:
+    """Trusted documents were stored: every process loads the new rows."""
+    await publish(DOCUMENTS, {})
 
 
 async def order_status_changed(order: Order, *, previous: OrderStatus | None) -> None:

@@ -31,6 +31,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from core.settings import Settings
+from schema.documents import DocumentRegistry
 from web.dev_auth import DEMO_SHOPPER, DevTokens
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -139,8 +140,11 @@ class GraphiQLPage:
         settings: Settings,
         assets: GraphiQLAssets,
         dev_tokens: DevTokens | None = None,
+        *,
+        documents: DocumentRegistry | None = None,
     ) -> None:
         self.use_cdn = settings.graphiql_assets == "cdn"
+        self.documents = documents
         self.assets = assets
         self.dev_tokens = dev_tokens
         self.examples = EXAMPLES_FILE.read_text()

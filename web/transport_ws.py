@@ -8,6 +8,9 @@
   fresh token for the same user, `{"type": "ping", "payload": {"authorization": "Bearer
   ..."}}`; otherwise reconnect with a fresh token (graphql-ws: `connectionParams` as a
   function and `retryAttempts`).
+- Persisted documents: a `subscribe` payload may name its document by `documentId` or APQ's
+  `extensions.persistedQuery` instead of sending `query` (web/persisted_documents.py), and
+  OPERATIONS=trusted refuses a `query` here as over HTTP (an `error` for that operation).
 - Limits: subscriptions per connection (an `error` for the operation over the cap) and
   connections per user (close 4429 "Too many connections").
 """
@@ -32,6 +35,7 @@ from schema.context import Context
 from schema.subscription import PUBLIC_SUBSCRIPTIONS
 from services.tokens import InvalidToken
 from web.operations import operation_shape
+from web.persisted_documents import PersistedRequestError
 from web.shared_subscriptions import ConnectionWriter, Member, SharedSubscriptions, encode
 
 if TYPE_CHECKING:
@@ -145,6 +149,26 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
                 del counts[self._counted_user]
 
     # --- operations ---------------------------------------------------------------------
+
+    async def handle_subscribe(self, message: Any) -> None:
+        payload = message.get("payload")
+        # Malformed, early or duplicate subscribes are Strawberry's to refuse (4400/4401/4409).
+        operation_id = message.get("id")
+        acceptable = self.connection_acknowledged and operation_id not in self.operations
+        if isinstance(payload, dict) and isinstance(operation_id, str) and acceptable:
+            try:
+                text = self.view.persisted.resolve(
+                    query=payload.get("query"),
+                    document_id=payload.get("documentId"),
+                    extensions=payload.get("extensions"),
+                )
+            except PersistedRequestError as exc:
+                error = {"id": operation_id, "type": "error", "payload": [exc.formatted]}
+                await self.send_message(error)  # type: ignore[arg-type]
+                return
+            if text is not None:
+                payload["query"] = text
+        await super().handle_subscribe(message)
 
     async def run_operation(self, operation: Operation) -> None:
         plan = plan_for(operation.query, operation.operation_name)
