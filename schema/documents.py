@@ -47,8 +47,12 @@ from services.documents import document_hash
 TRUSTED_DOCUMENT_REQUIRED_MESSAGE = (
     "This API runs trusted documents only: send the documentId of a registered document"
 )
-# What a refused document is replaced with (see PersistedDocumentParser.on_parse).
-_REFUSED_PLACEHOLDER = parse("query TrustedDocumentRequired { __typename }")
+# What a refused document is replaced with, one per operation type a transport may allow
+# (see PersistedDocumentParser.on_parse). Never validated nor executed.
+_REFUSED_PLACEHOLDERS = {
+    kind: parse(f"{kind.value} TrustedDocumentRequired {{ __typename }}")
+    for kind in (OperationType.QUERY, OperationType.MUTATION, OperationType.SUBSCRIPTION)
+}
 
 
 def trusted_document_required() -> GraphQLError:
@@ -227,10 +231,12 @@ class PersistedDocumentParser(SchemaExtension):
         if prepared is not None:
             context.graphql_document = prepared.document
         elif self.trusted_only and context.graphql_document is None:
-            # A placeholder document (one anonymous-safe query) instead of parsing the
-            # client's; the error below is what the client gets. Strawberry looks up the
-            # operation by the client's name, which the placeholder does not have.
-            context.graphql_document = _REFUSED_PLACEHOLDER
+            # The client's document is never parsed: a placeholder of an operation type the
+            # transport allows stands in for it, and the error below is the answer. (Strawberry
+            # would look the operation up by the client's name, which the placeholder lacks.)
+            allowed = {OperationType(t.value) for t in context.allowed_operations}
+            kind = next(k for k in _REFUSED_PLACEHOLDERS if k in allowed)
+            context.graphql_document = _REFUSED_PLACEHOLDERS[kind]
             context._provided_operation_name = None  # type: ignore[attr-defined]
             context.pre_execution_errors = [trusted_document_required()]
         yield

@@ -158,3 +158,37 @@ async def test_dev_shows_the_exception_to_the_developer(client, monkeypatch):
     body = await gql(client, "{ facets { totalCount } }")
     assert body["errors"][0]["message"] == "Internal server error: RuntimeError: boom"
     assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]
+
+
+def costly(root: str, extra: str = "") -> str:
+    edges = " ".join(f"e{i}: edges {{ node {{ id }} }}" for i in range(12))
+    return f"{{ {root}(first: 100) {{ {edges} }} {extra} }}"
+
+
+async def test_prod_refuses_for_cost_only_documents_that_are_valid(prod):
+    # The cost counts a real connection by its page size and a made-up field as one object:
+    # refusing an invalid document for its cost would tell that `products` exists.
+    answers = []
+    for root in ("products", "produkts"):
+        body = await gql(prod, costly(root, extra="nope"))
+        body["errors"][0]["extensions"].pop("requestId")
+        answers.append(body)
+    assert (
+        answers[0]
+        == answers[1]
+        == {
+            "errors": [
+                {
+                    "message": INVALID_REQUEST_MESSAGE,
+                    "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+                }
+            ]
+        }
+    )
+    # A valid document is refused for its cost as before.
+    assert error_codes(await gql(prod, costly("products"))) == ["QUERY_TOO_COMPLEX"]
+
+
+async def test_outside_prod_the_cost_is_still_checked_before_validation(client):
+    body = await gql(client, costly("products", extra="nope"))
+    assert error_codes(body) == ["QUERY_TOO_COMPLEX"]
