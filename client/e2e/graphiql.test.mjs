@@ -81,6 +81,23 @@ describe("GraphiQL", () => {
     await context.close();
   });
 
+  test("lists the persisted documents and opens one in the editor", async () => {
+    const { page, problems, context } = await openGraphiQL(browser);
+    await page.getByRole("button", { name: "Show Persisted documents" }).click();
+    const panel = page.locator(".shopgraph-persisted");
+    const catalog = panel.locator("li").filter({ hasText: /^query Catalog/ });
+    await catalog.waitFor();
+    assert.match(await catalog.getAttribute("data-document-id"), /^sha256:[0-9a-f]{64}$/);
+    assert.match(await catalog.innerText(), /persisted-documents\.json/);
+    await catalog.getByRole("button", { name: "Open in the editor" }).click();
+    const query = await editorValue(page, ".graphiql-query-editor");
+    assert.match(query, /^fragment ProductFields on Product \{/);
+    assert.match(query, /query Catalog\(\$after: String, \$filter: ProductFilter, \$first: Int!\)/);
+    await screenshot(page, "graphiql-persisted");
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
   test("a subscription shows the stock change an admin makes", async () => {
     let ready;
     const { page, problems, context } = await openGraphiQL(browser, {
