@@ -18,6 +18,7 @@ from schema.limits import QueryLimits, QueryLimitsExtension
 from schema.mutation import Mutation
 from schema.observability import OperationMetrics
 from schema.query import Query
+from schema.scalars import SCALAR_OVERRIDES
 from schema.subscription import Subscription
 from schema.throttle import MutationRateLimit
 from schema.validation import Validation
@@ -94,6 +95,7 @@ def build_schema(
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(relay_max_results=100),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
     speed_up_basic_fields(schema)
     documents.bind(schema._schema)

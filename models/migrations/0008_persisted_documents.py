@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('shop', '0006_reward_window')]
+    dependencies = [('shop', '0007_reward_signals')]
 
     initial = False
 
