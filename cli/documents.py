@@ -60,6 +60,11 @@ def _add(args: argparse.Namespace) -> int:
         return 1
     added = asyncio.run(_store(settings, documents, source))
     print(f"{args.file}: {added.added} documents added, {added.already_there} already registered")
+    if added.added and not added.announced:
+        print(
+            "not announced on an event bus: running servers load them within "
+            f"DOCUMENTS_POLL_SECONDS ({settings.documents_poll_seconds:g} s)"
+        )
     return 0
 
 

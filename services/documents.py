@@ -90,6 +90,7 @@ def _apollo_entries(data: dict) -> list[tuple[object, object]]:
 class Added:
     added: int
     already_there: int
+    announced: bool = False  # whether the event bus took the `documents:all` event
 
 
 async def add_documents(documents: Mapping[str, str], *, source: str) -> Added:
@@ -103,11 +104,12 @@ async def add_documents(documents: Mapping[str, str], *, source: str) -> Added:
         for digest, body in documents.items()
         if digest not in stored
     ]
+    announced = False
     if new:
         # A concurrent add of the same document loses the race quietly (unique hash).
         await PersistedDocument.bulk_create(new, ignore_conflicts=True)
-        await events.documents_added()
-    return Added(added=len(new), already_there=len(stored))
+        announced = await events.documents_added()
+    return Added(added=len(new), already_there=len(stored), announced=announced)
 
 
 async def documents_after(last_id: int) -> list[PersistedDocument]:

@@ -73,9 +73,10 @@ async def catalog_changed(product_id: int) -> None:
     await publish(CATALOG, {"productId": product_id})
 
 
-async def documents_added() -> None:
-    """Trusted documents were stored: every process loads the new rows."""
-    await publish(DOCUMENTS, {})
+async def documents_added() -> bool:
+    """Trusted documents were stored: every process loads the new rows. False when no bus
+    took the event (the processes then find the rows when they next poll)."""
+    return await publish(DOCUMENTS, {})
 
 
 async def order_status_changed(order: Order, *, previous: OrderStatus | None) -> None:
