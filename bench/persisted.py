@@ -65,14 +65,14 @@ def client_documents() -> dict[str, tuple[str, str]]:
 
 
 async def prepare_database(url: str) -> None:
-    """Create the benchmark's own database if missing (the server migrates and seeds it)."""
+    """A fresh database of the benchmark's own (the server migrates and seeds it)."""
     import asyncpg
 
     server, name = url.rsplit("/", 1)
     admin = await asyncpg.connect(server.replace("postgres://", "postgresql://") + "/postgres")
     try:
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
 

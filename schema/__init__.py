@@ -73,7 +73,9 @@ def build_schema(
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: PersistedDocumentParser(documents, trusted_only=trusted_only),
         lambda: SafeParserCache(maxsize=1024),
-        lambda: QueryLimitsExtension(limits, private_schema=private),
+        lambda: QueryLimitsExtension(
+            limits, private_schema=private, memo_for=documents.measures_for
+        ),
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)

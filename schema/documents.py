@@ -13,7 +13,8 @@ Two kinds live here:
 
 `PersistedDocumentParser` is the schema extension that hands the prepared AST to
 execution, and in trusted mode refuses any other document even if a transport forgot to.
-Only the estimated cost still runs per request: it depends on the variables.
+The estimated cost is still checked per request (it depends on the variables), from a
+memo per document and integer variables.
 
 To attach more work done once per document (such as compiling it), extend
 `PreparedDocument` and `DocumentRegistry.prepare`: every path to a prepared document goes
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from graphql import (
     ASTValidationRule,
@@ -78,6 +79,9 @@ class PreparedDocument:
     document: DocumentNode
     operations: tuple[OperationSummary, ...]
     source: str
+    # Measures of the cost limit (schema/limits.py) by operation and integer variables:
+    # the only inputs the cost depends on, so a known document is walked once per variant.
+    measures: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def document_id(self) -> str:
@@ -204,8 +208,14 @@ class DocumentRegistry:
 
     def is_prepared(self, text: str, document: DocumentNode) -> bool:
         """Whether `document` is the very AST prepared for `text` (so: validated)."""
+        return self.measures_for(text, document) is not None
+
+    def measures_for(self, text: str, document: DocumentNode) -> dict | None:
+        """The memo of cost measures of the prepared document `document` (see above)."""
         prepared = self.by_text(text)
-        return prepared is not None and prepared.document is document
+        if prepared is None or prepared.document is not document:
+            return None
+        return prepared.measures
 
     def trusted_by_text(self, text: str) -> PreparedDocument | None:
         return self._trusted_texts.get(text)

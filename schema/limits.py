@@ -25,7 +25,7 @@ Cost model (an upper-bound estimate, reported in `extensions.cost`):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,7 @@ from schema.errors import reveals_schema
 from schema.validation import validate_cached
 
 PAGINATION_ARGUMENTS = ("first", "last")
+MEMO_SIZE = 128  # measures kept per prepared document (distinct page sizes, mostly)
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,9 +317,17 @@ class QueryLimitsExtension(SchemaExtension):
     Depth, aliases and directives do not depend on the schema and are refused as usual.
     """
 
-    def __init__(self, limits: QueryLimits, *, private_schema: bool = False) -> None:
+    def __init__(
+        self,
+        limits: QueryLimits,
+        *,
+        private_schema: bool = False,
+        memo_for: Callable[[str, DocumentNode], dict | None] | None = None,
+    ) -> None:
         self.limits = limits
         self.private_schema = private_schema
+        # For a known (prepared) document: a dict to keep its measures in (see `_measure`).
+        self.memo_for = memo_for
         self.measured: QueryMeasure | None = None
         self.refused = False
         self.valid = False
@@ -327,13 +336,7 @@ class QueryLimitsExtension(SchemaExtension):
         context = self.execution_context
         if context.pre_execution_errors is None and context.graphql_document is not None:
             try:
-                self.measured = measure(
-                    context.schema._schema,
-                    context.graphql_document,
-                    self.limits,
-                    variables=context.variables,
-                    operation_name=context.operation_name,
-                )
+                self.measured = self._measure(context)
             except RecursionError:
                 self.refused = True
                 context.pre_execution_errors = [
@@ -348,6 +351,31 @@ class QueryLimitsExtension(SchemaExtension):
                     context.pre_execution_errors = errors
         yield
         self.valid = not context.pre_execution_errors
+
+    def _measure(self, context: Any) -> QueryMeasure:
+        """`measure()`, memoised for prepared documents: their measure depends only on the
+        operation and the integer variables (page sizes), and at most MEMO_SIZE variants of
+        each are kept."""
+        memo = (
+            self.memo_for(context.query or "", context.graphql_document) if self.memo_for else None
+        )
+        variables = context.variables or {}
+        key = (
+            context.operation_name,
+            tuple(sorted((k, v) for k, v in variables.items() if type(v) is int)),
+        )
+        found = memo.get(key) if memo is not None else None
+        if found is None:
+            found = measure(
+                context.schema._schema,
+                context.graphql_document,
+                self.limits,
+                variables=variables,
+                operation_name=context.operation_name,
+            )
+            if memo is not None and len(memo) < MEMO_SIZE:
+                memo[key] = found
+        return found
 
     @staticmethod
     def _valid(context: Any) -> bool:

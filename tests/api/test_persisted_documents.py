@@ -23,6 +23,7 @@ ADD = (
     "{ userErrors { code } } }"
 )
 PING = "query Ping { __typename }"
+PAGES = "query Pages($first: Int!) { a: products(first: $first) { edges { node { id } } } }"
 UNREGISTERED = "query Other { facets { totalCount } }"
 TRUSTED_MESSAGE = (
     "This API runs trusted documents only: send the documentId of a registered document"
@@ -50,7 +51,7 @@ def apq(text: str, *, with_query: bool = False, variables: dict | None = None) -
 @pytest.fixture
 def manifest(tmp_path):
     path = tmp_path / "persisted-documents.json"
-    path.write_text(json.dumps({f"sha256:{sha(d)}": d for d in (CATALOG, ME, ADD, PING)}))
+    path.write_text(json.dumps({f"sha256:{sha(d)}": d for d in (CATALOG, ME, ADD, PING, PAGES)}))
     return path
 
 
@@ -277,9 +278,17 @@ async def test_a_persisted_request_is_neither_parsed_nor_validated(
     assert parse_cache_lookups() == lookups + 1
 
 
-async def test_a_prepared_document_still_pays_its_cost_limit(open_api):
-    response = await open_api.post("/graphql", json=by_id(CATALOG, {"first": 100}))
-    assert response.json()["extensions"]["cost"] == {"requested": 1, "limit": 1000}
+async def test_a_prepared_document_still_pays_its_cost_limit(settings, db, manifest):
+    # The cost depends on the page size: a memo per document must not mix variants up.
+    overrides = {"operations": "any", "persisted_documents_files": [str(manifest)]}
+    async with client_for(settings, graphql_max_cost=150, **overrides) as client:
+        for first, requested in ((50, 1 + 50 * 2), (10, 1 + 10 * 2), (50, 101), (100, 201)):
+            body = (await client.post("/graphql", json=by_id(PAGES, {"first": first}))).json()
+            assert body["extensions"]["cost"] == {"requested": requested, "limit": 150}
+            if requested > 150:
+                assert error_codes(body) == ["QUERY_TOO_COMPLEX"]
+            else:
+                assert "errors" not in body
 
 
 # --- documents stored in the database ---------------------------------------------------
