@@ -30,6 +30,7 @@ from web.cors import cors_middleware
 from web.graphiql import GraphiQLAssets, GraphiQLPage
 from web.graphql_view import GraphQLView
 from web.log_config import configure_logging
+from web.persisted_documents import DocumentSync, PersistedDocuments, load_manifest_file
 from web.request_id import RequestIdMiddleware
 from web.response_cache import ResponseCache
 from web.shutdown import Shutdown
@@ -57,14 +58,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.rate_limit_window_seconds,
     )
     schema = build_schema(settings, rate_limiter=rate_limiter)
+    for manifest in settings.manifest_files:
+        load_manifest_file(schema.documents, manifest)
+    document_sync = DocumentSync(settings, schema.documents)
     dev_tokens = dev_auth.dev_tokens_for(settings)
     graphiql = (
-        GraphiQLPage(settings, GraphiQLAssets(), dev_tokens) if settings.graphiql_enabled else None
+        GraphiQLPage(settings, GraphiQLAssets(), dev_tokens, documents=schema.documents)
+        if settings.graphiql_enabled
+        else None
     )
     view = GraphQLView(
         schema,
         settings=settings,
         authenticator=authenticator,
+        persisted=PersistedDocuments(settings, schema.documents),
         response_cache=cache,
         graphiql=graphiql,
     )
@@ -88,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if cache is not None:
             await cache.start(hub)
         try:
+            await document_sync.start(hub)
             if settings.should_seed_on_start:
                 created = await seed.seed_demo(currency=settings.currency)
                 if created:
@@ -105,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # database and the event bus are still there.
             await shutdown.run_hooks()
             recommender.install(None)
+            await document_sync.stop()
             if cache is not None:
                 await cache.stop()
             erasures.cancel()
@@ -138,6 +147,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.authenticator = authenticator
     app.state.response_cache = cache
     app.state.graphql_view = view
+    app.state.document_sync = document_sync
     app.state.shutdown = shutdown
     app.state.rate_limiter = rate_limiter
     return app

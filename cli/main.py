@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from cli import bandit as bandit_commands
+from cli import documents as documents_commands
 from core.settings import get_settings
 
 SCHEMA_FILE = Path("schema.graphql")
@@ -174,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.set_defaults(func=_token)
 
     bandit_commands.add_commands(sub)
+    documents_commands.add_commands(sub)
 
     export = sub.add_parser("export-schema", help="Write the GraphQL SDL to schema.graphql.")
     export.add_argument("--output", default=str(SCHEMA_FILE))

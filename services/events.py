@@ -18,6 +18,7 @@ ORDERS = "orders:all"
 INTERACTIONS = "interactions:all"
 CATALOG = "catalog:all"
 ACCOUNTS = "accounts:erased"
+DOCUMENTS = "documents:all"
 
 
 def chat_channel(session_id: int) -> str:
@@ -76,6 +77,12 @@ async def account_erased(user_id: int) -> None:
 async def catalog_changed(product_id: int) -> None:
     """A product's catalog data changed (cached catalog responses must be dropped)."""
     await publish(CATALOG, {"productId": product_id})
+
+
+async def documents_added() -> bool:
+    """Trusted documents were stored: every process loads the new rows. False when no bus
+    took the event (the processes then find the rows when they next poll)."""
+    return await publish(DOCUMENTS, {})
 
 
 async def order_status_changed(order: Order, *, previous: OrderStatus | None) -> None:

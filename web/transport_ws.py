@@ -8,6 +8,9 @@
   fresh token for the same user, `{"type": "ping", "payload": {"authorization": "Bearer
   ..."}}`; otherwise reconnect with a fresh token (graphql-ws: `connectionParams` as a
   function and `retryAttempts`).
+- Persisted documents: a `subscribe` payload may name its document by `documentId` or APQ's
+  `extensions.persistedQuery` instead of sending `query` (web/persisted_documents.py), and
+  OPERATIONS=trusted refuses a `query` here as over HTTP (an `error` for that operation).
 - Limits: subscriptions per connection (an `error` for the operation over the cap),
   connections per user and anonymous connections per client IP (close 4429 "Too many
   connections").
@@ -35,6 +38,7 @@ from schema.subscription import PUBLIC_SUBSCRIPTIONS
 from services import events, users
 from services.tokens import InvalidToken
 from web.operations import operation_shape
+from web.persisted_documents import PersistedRequestError
 from web.shared_subscriptions import ConnectionWriter, Member, SharedSubscriptions, encode
 
 if TYPE_CHECKING:
@@ -215,6 +219,23 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
         if user_id is not None and not await users.account_is_active(user_id):
             await self.websocket.close(CLOSE_FORBIDDEN, ACCOUNT_GONE)
             return
+        payload = message.get("payload")
+        # Malformed, early or duplicate subscribes are Strawberry's to refuse (4400/4401/4409).
+        operation_id = message.get("id")
+        acceptable = self.connection_acknowledged and operation_id not in self.operations
+        if isinstance(payload, dict) and isinstance(operation_id, str) and acceptable:
+            try:
+                text = self.view.persisted.resolve(
+                    query=payload.get("query"),
+                    document_id=payload.get("documentId"),
+                    extensions=payload.get("extensions"),
+                )
+            except PersistedRequestError as exc:
+                error = {"id": operation_id, "type": "error", "payload": [exc.formatted]}
+                await self.send_message(error)  # type: ignore[arg-type]
+                return
+            if text is not None:
+                payload["query"] = text
         await super().handle_subscribe(message)
 
     async def run_operation(self, operation: Operation) -> None:
