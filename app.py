@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,6 +31,7 @@ from web.cors import cors_middleware
 from web.graphiql import GraphiQLAssets, GraphiQLPage
 from web.graphql_view import GraphQLView
 from web.log_config import configure_logging
+from web.persisted_documents import DocumentSync, PersistedDocuments, load_manifest_file
 from web.request_id import RequestIdMiddleware
 from web.response_cache import ResponseCache
 from web.shutdown import Shutdown
@@ -57,17 +59,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.rate_limit_window_seconds,
     )
     schema = build_schema(settings, rate_limiter=rate_limiter)
+    for manifest in settings.manifest_files:
+        load_manifest_file(schema.documents, manifest)
+    document_sync = DocumentSync(settings, schema.documents)
     # The recommender and the reward table live on every request's Context (no globals).
     recommender = RecommenderRuntime(settings)
     rewards = RewardTable(settings.rewards)
     dev_tokens = dev_auth.dev_tokens_for(settings)
     graphiql = (
-        GraphiQLPage(settings, GraphiQLAssets(), dev_tokens) if settings.graphiql_enabled else None
+        GraphiQLPage(settings, GraphiQLAssets(), dev_tokens, documents=schema.documents)
+        if settings.graphiql_enabled
+        else None
     )
     view = GraphQLView(
         schema,
         settings=settings,
         authenticator=authenticator,
+        persisted=PersistedDocuments(settings, schema.documents),
         response_cache=cache,
         graphiql=graphiql,
         recommender=recommender,
@@ -85,9 +93,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await hub.connect()
         events.install(hub)
         app.state.hub = hub
+        following = asyncio.Event()
+        erasures = asyncio.create_task(
+            view.ws_state.follow_erasures(hub, following), name="account-erasures"
+        )
+        await following.wait()
         if cache is not None:
             await cache.start(hub)
         try:
+            await document_sync.start(hub)
             if settings.should_seed_on_start:
                 created = await seed.seed_demo(currency=settings.currency)
                 if created:
@@ -99,11 +113,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             shutdown.install_signal_handlers(asyncio.get_running_loop())
             yield
         finally:
-            # Hooks first (the recommendation engine checkpoints its model), while the
+            # Hooks first (the recommender publishes its last snapshot), while the
             # database and the event bus are still there.
             await shutdown.run_hooks()
+            await document_sync.stop()
             if cache is not None:
                 await cache.stop()
+            erasures.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await erasures
             events.install(None)
             await hub.disconnect()
             await db.close_db()
@@ -132,6 +150,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.authenticator = authenticator
     app.state.response_cache = cache
     app.state.graphql_view = view
+    app.state.document_sync = document_sync
     app.state.shutdown = shutdown
     app.state.rate_limiter = rate_limiter
     app.state.recommender = recommender

@@ -8,8 +8,10 @@ servers' and the ratios between servers measured in one run stay meaningful.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -69,9 +71,17 @@ async def fetch_once(url: str, request: bytes) -> tuple[int, bytes]:
 
 
 async def run_load(
-    url: str, request: bytes, *, concurrency: int, seconds: float, warmup: float = 1.0
+    url: str,
+    request: bytes | Sequence[bytes],
+    *,
+    concurrency: int,
+    seconds: float,
+    warmup: float = 1.0,
 ) -> LoadResult:
+    """Send `request` over `concurrency` keep-alive connections; a sequence of requests is
+    sent in turn (all connections share one rotation)."""
     parsed = urlparse(url)
+    rotation = itertools.cycle([request] if isinstance(request, bytes) else request)
     latencies: list[float] = []
     counters = {"requests": 0, "errors": 0}
     measuring = asyncio.Event()
@@ -84,7 +94,7 @@ async def run_load(
                 started = time.perf_counter()
                 if measuring.is_set() and started >= window["stop"]:
                     return
-                writer.write(request)
+                writer.write(next(rotation))
                 status, _ = await _read_response(reader)
                 elapsed = time.perf_counter() - started
                 if measuring.is_set() and started >= window["start"]:

@@ -53,7 +53,8 @@ LIVE_EVENTS_DROPPED = Counter(
 )
 LIVE_SUBSCRIBERS = Gauge(
     "shopgraph_live_subscribers",
-    "Local subscribers (e.g. GraphQL subscriptions) currently attached in this process.",
+    "Local subscribers (e.g. GraphQL subscriptions) of this process whose bus subscription "
+    "is up, so that events reach them.",
     ["family"],
 )
 LIVE_CHANNELS = Gauge(

@@ -15,6 +15,11 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
+# The reference client's persisted-documents manifest (client/persisted-documents.json,
+# committed with the client): the documents of this API's own first-party client.
+REFERENCE_CLIENT_MANIFEST = (
+    Path(__file__).resolve().parents[1] / "client" / "persisted-documents.json"
+)
 CommaList = Annotated[list[str], NoDecode]
 # Where the reference client (client/) runs in dev: Vite's dev server and `vite preview`.
 DEV_CLIENT_ORIGINS = (
@@ -61,6 +66,8 @@ class Settings(BaseSettings):
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0)
     ws_max_subscriptions_per_connection: int = Field(default=20, ge=1)
     ws_max_connections_per_user: int = Field(default=10, ge=1)
+    # Sockets without an account, per client IP (a shop behind one NAT: be generous).
+    ws_max_anonymous_connections_per_ip: int = Field(default=50, ge=1)
     # Messages queued for a slow client before the oldest is dropped.
     ws_max_pending: int = Field(default=100, ge=1)
     # Browser origins allowed to open websockets (the React client's), comma-separated;
@@ -121,6 +128,18 @@ class Settings(BaseSettings):
     # processes), else this process's memory; `memory://` forces process memory.
     rate_limit_redis_url: str = ""
 
+    # Which documents may run: `trusted` (only registered persisted documents, sent by id)
+    # or `any` (any document, plus automatic persisted queries). Default: trusted in prod.
+    operations: Literal["trusted", "any"] | None = None
+    # Manifests (hash -> document) loaded at start, comma-separated paths; default: the
+    # reference client's. Documents added with `shop documents add` live in the database.
+    persisted_documents_files: CommaList | None = None
+    # How often a process looks for documents added by other processes (the event bus tells
+    # it at once; this is the fallback when an event is lost or the bus is in memory).
+    documents_poll_seconds: float = Field(default=10.0, gt=0)
+    # Automatic persisted queries (APQ) remembered per process in `any` mode; 0 turns APQ off.
+    apq_cache_size: int = Field(default=1000, ge=0)
+
     # Bearer token required by GET /metrics; unset means open (scrape it on a private port).
     metrics_token: str | None = None
     # `shop serve`: how long in-flight requests may take to finish after SIGTERM.
@@ -159,6 +178,7 @@ class Settings(BaseSettings):
         "admin_user_ids",
         "ws_allowed_origins",
         "cors_allowed_origins",
+        "persisted_documents_files",
         mode="before",
     )
     @classmethod
@@ -218,6 +238,24 @@ class Settings(BaseSettings):
     @property
     def graphiql_enabled(self) -> bool:
         return self.is_dev if self.graphiql is None else self.graphiql
+
+    @property
+    def trusted_documents_only(self) -> bool:
+        """OPERATIONS=trusted: only registered persisted documents run (default in prod)."""
+        mode = self.operations or ("any" if self.is_dev else "trusted")
+        return mode == "trusted"
+
+    @property
+    def schema_is_private(self) -> bool:
+        """Prod with introspection off: errors must not tell which fields, arguments or
+        types exist (validation errors become one generic error)."""
+        return self.env == "prod" and not self.introspection_enabled
+
+    @property
+    def manifest_files(self) -> list[Path]:
+        if self.persisted_documents_files is not None:
+            return [Path(name) for name in self.persisted_documents_files]
+        return [REFERENCE_CLIENT_MANIFEST] if REFERENCE_CLIENT_MANIFEST.exists() else []
 
     @property
     def resolved_log_format(self) -> str:

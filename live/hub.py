@@ -212,7 +212,6 @@ class EventHub:
             LIVE_CHANNELS.labels(channel_family(channel)).inc()
         entry.subscribers.add(subscription)
         subscription._entry = entry
-        LIVE_SUBSCRIBERS.labels(channel_family(channel)).inc()
         try:
             # shield: one cancelled subscriber must not cancel the subscribe the others share.
             await asyncio.shield(entry.ready)
@@ -220,13 +219,19 @@ class EventHub:
             subscription._close()
             await self._detach(subscription)
             raise
+        # Counted once events can reach it: the gauge tells operators (and tests, instead of
+        # sleeping) that a subscriber is live, not merely on its way.
+        subscription._live = True
+        LIVE_SUBSCRIBERS.labels(channel_family(channel)).inc()
 
     async def _detach(self, subscription: Subscription) -> None:
         entry = subscription._entry
         if entry is None or subscription not in entry.subscribers:
             return
         entry.subscribers.remove(subscription)
-        LIVE_SUBSCRIBERS.labels(channel_family(entry.name)).dec()
+        if subscription._live:
+            subscription._live = False
+            LIVE_SUBSCRIBERS.labels(channel_family(entry.name)).dec()
         if entry.subscribers:
             return
         self._forget(entry)

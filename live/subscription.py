@@ -38,7 +38,7 @@ class Subscription:
 
     # No __dict__ and no asyncio.Queue: 5,000 idle subscribers should cost little memory and
     # delivery should be a deque append plus, if the consumer is waiting, one future wake-up.
-    __slots__ = ("_closed", "_entry", "_events", "_hub", "_waiter", "channel", "dropped")
+    __slots__ = ("_closed", "_entry", "_events", "_hub", "_live", "_waiter", "channel", "dropped")
 
     def __init__(self, hub: EventHub, channel: str, queue_size: int) -> None:
         if queue_size < 1:
@@ -47,6 +47,8 @@ class Subscription:
         self.dropped = 0
         self._hub = hub
         self._entry: _Channel | None = None
+        # Counted in `shopgraph_live_subscribers` (its bus subscription is up).
+        self._live = False
         self._events: deque[LiveEvent] = deque(maxlen=queue_size)
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False

@@ -7,6 +7,7 @@ migration editor splits scripts on semicolons, so keep `;` and quotes out of the
 """
 
 from models.cart import CartItem
+from models.document import PersistedDocument
 from models.interaction import UserInteraction
 from models.order import Order, OrderItem, OrderStatus
 from models.product import Product
@@ -30,6 +31,7 @@ __all__ = [
     "Order",
     "OrderItem",
     "OrderStatus",
+    "PersistedDocument",
     "ProcessedWebhook",
     "Product",
     "RecommendationEvent",

@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from core.rate_limit import RateLimiter
 from core.settings import Settings
+from schema.documents import DocumentRegistry, PersistedDocumentParser
 from schema.errors import ErrorPolicy, SafeParserCache
 from schema.fast_fields import speed_up_basic_fields
 from schema.limits import QueryLimits, QueryLimitsExtension
@@ -24,6 +25,9 @@ from schema.validation import Validation
 
 
 class ShopSchema(strawberry.Schema):
+    # Prepared (persisted and APQ) documents of this schema; set by `build_schema`.
+    documents: DocumentRegistry
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # Strawberry logs every error with a traceback. Expected errors (bad input, missing
         # rows) are not server problems; unexpected ones are logged by `ErrorPolicy`.
@@ -42,30 +46,50 @@ def query_limits(settings: Settings) -> QueryLimits:
 
 def build_schema(
     settings: Settings | None = None, *, rate_limiter: RateLimiter | None = None
-) -> strawberry.Schema:
+) -> ShopSchema:
     """The schema with its guards, in order (each hook list runs top to bottom):
 
-    metrics (first, so it sees the final error codes) → token limit and parser cache →
+    metrics (first, so it sees the final error codes) → token limit, prepared documents
+    (persisted and APQ: no parse; in trusted mode nothing else) and parser cache →
     depth/alias/directive/cost limits (before validation, so abusive documents are refused
-    after one linear walk) → validation (cached; no suggestions when introspection is off)
-    → mutation rate limit → error policy (codes, masking).
+    after one linear walk) → validation (cached, skipped for prepared documents; no
+    suggestions when introspection is off) → mutation rate limit → error policy (codes,
+    masking, one generic error for invalid requests when the schema is private).
     """
     settings = settings or Settings()
     hide_suggestions = not settings.introspection_enabled
+    private = settings.schema_is_private
+    trusted_only = settings.trusted_documents_only
     limits = query_limits(settings)
+    documents = DocumentRegistry(
+        limits=limits,
+        max_tokens=settings.graphql_max_tokens,
+        introspection=settings.introspection_enabled,
+        hide_suggestions=hide_suggestions,
+        automatic_size=0 if trusted_only else settings.apq_cache_size,
+    )
     extensions: list[Any] = [
         OperationMetrics,
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: PersistedDocumentParser(documents, trusted_only=trusted_only),
         lambda: SafeParserCache(maxsize=1024),
-        lambda: QueryLimitsExtension(limits),
+        lambda: QueryLimitsExtension(
+            limits, private_schema=private, memo_for=documents.measures_for
+        ),
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
-    extensions.append(lambda: Validation(hide_suggestions=hide_suggestions))
+    extensions.append(
+        lambda: Validation(hide_suggestions=hide_suggestions, is_prepared=documents.is_prepared)
+    )
     if rate_limiter is not None:
         extensions.append(lambda: MutationRateLimit(rate_limiter))
     extensions.append(
-        lambda: ErrorPolicy(expose_details=settings.is_dev, hide_suggestions=hide_suggestions)
+        lambda: ErrorPolicy(
+            expose_details=settings.is_dev,
+            hide_suggestions=hide_suggestions,
+            private_schema=private,
+        )
     )
     schema = ShopSchema(
         query=Query,
@@ -76,6 +100,8 @@ def build_schema(
         scalar_overrides=SCALAR_OVERRIDES,
     )
     speed_up_basic_fields(schema)
+    documents.bind(schema._schema)
+    schema.documents = documents
     return schema
 
 

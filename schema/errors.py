@@ -9,6 +9,15 @@ With `hide_suggestions` (introspection off), "Did you mean ...?" sentences are r
 every message. Validation already runs with graphql-core's `hide_suggestions`
 (`schema/validation.py`); this catches the errors raised later, such as coercing variables
 (`... not to include unknown field 'categry'. Did you mean 'category'? Found: ...`).
+
+With `private_schema` (ENV=prod, introspection off) even that is not enough: "Cannot query
+field 'x'" against "Field 'cart' of type 'Cart!' must have a selection of subfields" tells a
+made-up field from a real one, which is how schema-recovery tools (clairvoyance) rebuild a
+schema from a wordlist. There, a request whose document fails validation, or whose
+variables do not fit their types, gets ONE generic error (`INVALID_REQUEST_MESSAGE`, code
+GRAPHQL_VALIDATION_FAILED, the request id, no locations) however many problems it has and
+whatever they are; the details go to the server log with the request id. Syntax errors and
+the schema-independent limits keep their own messages: they tell nothing about the schema.
 """
 
 from __future__ import annotations
@@ -30,6 +39,9 @@ logger = logging.getLogger("shopgraph.errors")
 _SUGGESTION = re.compile(r"\s*Did you mean\b[^?]*\?")
 # graphql-core's parser refusing a document over `max_tokens` (MaxTokensLimiter) or nested
 # beyond its recursion guard: limits, not typos.
+INVALID_REQUEST_MESSAGE = (
+    "The request does not fit this API (the server log has the details under the requestId)"
+)
 _TOO_COMPLEX = re.compile(
     r"^Syntax Error: Document (contains more than \d+ tokens|is nested too deeply)"
 )
@@ -61,10 +73,13 @@ def _code_for(error: GraphQLError) -> str:
 class ErrorPolicy(MaskErrors):
     """Strawberry's MaskErrors, taught which errors are expected and to keep a code on each."""
 
-    def __init__(self, *, expose_details: bool, hide_suggestions: bool = False) -> None:
+    def __init__(
+        self, *, expose_details: bool, hide_suggestions: bool = False, private_schema: bool = False
+    ) -> None:
         super().__init__(should_mask_error=lambda e: not _is_expected(e))
         self.expose_details = expose_details
         self.hide_suggestions = hide_suggestions
+        self.private_schema = private_schema
 
     def _request_id(self) -> str | None:
         context = self.execution_context.context
@@ -93,10 +108,38 @@ class ErrorPolicy(MaskErrors):
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         errors = ensure_error_codes(super()._process_errors(errors))
+        if self.private_schema and any(reveals_schema(e) for e in errors):
+            return [self._generic_request_error(errors)]
         if self.hide_suggestions:
             for error in errors:
                 error.message = without_suggestions(error.message)
         return errors
+
+    def _generic_request_error(self, errors: list[GraphQLError]) -> GraphQLError:
+        request_id = self._request_id()
+        logger.info(
+            "request refused: %s",
+            " | ".join(e.message for e in errors),
+            extra={"request_id": request_id},
+        )
+        return GraphQLError(
+            INVALID_REQUEST_MESSAGE,
+            extensions={
+                "code": ErrorCode.GRAPHQL_VALIDATION_FAILED.value,
+                "requestId": request_id,
+            },
+        )
+
+
+def reveals_schema(error: GraphQLError) -> bool:
+    """A validation error, or a variable that does not fit its type: both name (or give
+    away) fields, arguments, types and enum values."""
+    if error.path is not None:
+        return False
+    code = (error.extensions or {}).get("code") or _code_for(error)
+    if code == ErrorCode.GRAPHQL_VALIDATION_FAILED:
+        return True
+    return code == ErrorCode.BAD_USER_INPUT and error.message.startswith("Variable '$")
 
 
 def ensure_error_codes(errors: list[GraphQLError]) -> list[GraphQLError]:
@@ -124,6 +167,9 @@ class SafeParserCache(ParserCache):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
+        if context.graphql_document is not None:
+            yield  # a prepared document (schema.documents): nothing to parse
+            return
         if len(context.query or "") > MAX_CACHED_QUERY_LENGTH:
             yield  # Strawberry parses it, once
             return

@@ -25,7 +25,7 @@ Cost model (an upper-bound estimate, reported in `extensions.cost`):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,8 +53,11 @@ from strawberry.extensions import SchemaExtension
 
 from core.errors import ErrorCode
 from core.pagination import DEFAULT_PAGE_SIZE
+from schema.errors import reveals_schema
+from schema.validation import validate_cached
 
 PAGINATION_ARGUMENTS = ("first", "last")
+MEMO_SIZE = 128  # measures kept per prepared document (distinct page sizes, mostly)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,10 +308,26 @@ def too_complex(message: str, *, limit: str) -> GraphQLError:
 class QueryLimitsExtension(SchemaExtension):
     """Refuses over-limit documents before validation; reports the cost in `extensions`.
 
-    Must come before the validation extension, which skips documents refused here."""
+    Must come before the validation extension, which skips documents refused here.
 
-    def __init__(self, limits: QueryLimits) -> None:
+    With `private_schema` (see `schema.errors`), a document over the cost limit is refused
+    for its cost only if it is valid: the cost counts a real paginated field by its page
+    size and a made-up one as a plain object, so refusing an invalid document for its cost
+    would tell which names exist. An invalid one gets the generic validation error instead.
+    Depth, aliases and directives do not depend on the schema and are refused as usual.
+    """
+
+    def __init__(
+        self,
+        limits: QueryLimits,
+        *,
+        private_schema: bool = False,
+        memo_for: Callable[[str, DocumentNode], dict | None] | None = None,
+    ) -> None:
         self.limits = limits
+        self.private_schema = private_schema
+        # For a known (prepared) document: a dict to keep its measures in (see `_measure`).
+        self.memo_for = memo_for
         self.measured: QueryMeasure | None = None
         self.refused = False
         self.valid = False
@@ -317,27 +336,59 @@ class QueryLimitsExtension(SchemaExtension):
         context = self.execution_context
         if context.pre_execution_errors is None and context.graphql_document is not None:
             try:
-                self.measured = measure(
-                    context.schema._schema,
-                    context.graphql_document,
-                    self.limits,
-                    variables=context.variables,
-                    operation_name=context.operation_name,
-                )
+                self.measured = self._measure(context)
             except RecursionError:
                 self.refused = True
                 context.pre_execution_errors = [
                     too_complex("Fragments are nested too deeply", limit="depth")
                 ]
             else:
-                if errors := limit_errors(self.measured, self.limits):
+                errors = limit_errors(self.measured, self.limits)
+                if errors and self.private_schema and not self._valid(context):
+                    errors = [e for e in errors if e.extensions["limit"] != "cost"]
+                if errors:
                     self.refused = True
                     context.pre_execution_errors = errors
         yield
         self.valid = not context.pre_execution_errors
 
+    def _measure(self, context: Any) -> QueryMeasure:
+        """`measure()`, memoised for prepared documents: their measure depends only on the
+        operation and the integer variables (page sizes), and at most MEMO_SIZE variants of
+        each are kept."""
+        memo = (
+            self.memo_for(context.query or "", context.graphql_document) if self.memo_for else None
+        )
+        variables = context.variables or {}
+        key = (
+            context.operation_name,
+            tuple(sorted((k, v) for k, v in variables.items() if type(v) is int)),
+        )
+        found = memo.get(key) if memo is not None else None
+        if found is None:
+            found = measure(
+                context.schema._schema,
+                context.graphql_document,
+                self.limits,
+                variables=variables,
+                operation_name=context.operation_name,
+            )
+            if memo is not None and len(memo) < MEMO_SIZE:
+                memo[key] = found
+        return found
+
+    @staticmethod
+    def _valid(context: Any) -> bool:
+        rules = tuple(context.validation_rules)
+        return not validate_cached(context.schema._schema, context.graphql_document, rules, True)
+
     def get_results(self) -> dict[str, Any]:
         # No cost for a document that failed validation: it may name fields that do not exist.
         if self.measured is None or not (self.valid or self.refused):
+            return {}
+        # Nor, with a private schema, for variables that did not fit: a cost would tell that
+        # the document itself was valid.
+        errors = self.execution_context.pre_execution_errors or ()
+        if self.private_schema and any(reveals_schema(e) for e in errors):
             return {}
         return {"cost": {"requested": self.measured.cost, "limit": self.limits.max_cost}}

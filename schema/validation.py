@@ -6,6 +6,8 @@ This replaces Strawberry's `ValidationCache` for three reasons:
   enum names to schema-guessing tools such as clairvoyance;
 - a document already refused (by `QueryLimitsExtension`) is not validated at all, so an
   abusive document never reaches the costlier rules;
+- a prepared document (`schema.documents`: a persisted one, or one registered by APQ) was
+  validated when it was registered, with the same rules: it is not validated again;
 - strings that cannot be stored (`core.json_values.text_problem`: a NUL character or a
   lone surrogate), in the document or anywhere in the variables, are refused with
   BAD_USER_INPUT: PostgreSQL cannot store them in text or JSONB, orjson cannot encode a lone
@@ -15,7 +17,7 @@ This replaces Strawberry's `ValidationCache` for three reasons:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -63,7 +65,7 @@ def _text_problem_in(value: Any) -> str | None:
 
 
 @lru_cache(maxsize=1024)
-def _validate(
+def validate_cached(
     schema: GraphQLSchema,
     document: DocumentNode,
     rules: tuple[type[ASTValidationRule], ...],
@@ -75,10 +77,14 @@ def _validate(
 
 
 class Validation(SchemaExtension):
-    """Validate unless an earlier extension already refused the document."""
+    """Validate unless an earlier extension already refused the document, or the document
+    is a prepared one (`is_prepared`)."""
 
-    def __init__(self, *, hide_suggestions: bool) -> None:
+    def __init__(
+        self, *, hide_suggestions: bool, is_prepared: Callable[[str, DocumentNode], bool]
+    ) -> None:
         self.hide_suggestions = hide_suggestions
+        self.is_prepared = is_prepared
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -88,14 +94,18 @@ class Validation(SchemaExtension):
             context.pre_execution_errors = [
                 GraphQLError(problem, extensions={"code": ErrorCode.BAD_USER_INPUT.value})
             ]
-        if context.pre_execution_errors is None and context.graphql_document is not None:
-            large = len(context.query or "") > MAX_CACHED_QUERY_LENGTH
-            validate_document = _validate.__wrapped__ if large else _validate
-            errors = validate_document(
-                context.schema._schema,
-                context.graphql_document,
-                tuple(context.validation_rules),
-                self.hide_suggestions,
-            )
+        document = context.graphql_document
+        if context.pre_execution_errors is None and document is not None:
+            if self.is_prepared(context.query or "", document):
+                errors: list[GraphQLError] = []  # validated when registered, same rules
+            else:
+                large = len(context.query or "") > MAX_CACHED_QUERY_LENGTH
+                validate_document = validate_cached.__wrapped__ if large else validate_cached
+                errors = validate_document(
+                    context.schema._schema,
+                    document,
+                    tuple(context.validation_rules),
+                    self.hide_suggestions,
+                )
             context.pre_execution_errors = list(errors)
         yield

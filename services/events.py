@@ -17,6 +17,8 @@ INVENTORY = "inventory:all"
 ORDERS = "orders:all"
 INTERACTIONS = "interactions:all"
 CATALOG = "catalog:all"
+ACCOUNTS = "accounts:erased"
+DOCUMENTS = "documents:all"
 # A reward was logged on a recommendation (after its commit): the learner wakes on it.
 REWARDS = "rewards:all"
 
@@ -69,9 +71,20 @@ async def interaction_recorded(interaction: Any) -> None:
     )
 
 
+async def account_erased(user_id: int) -> None:
+    """An account was erased: every process closes its open websockets."""
+    await publish(ACCOUNTS, {"userId": user_id})
+
+
 async def catalog_changed(product_id: int) -> None:
     """A product's catalog data changed (cached catalog responses must be dropped)."""
     await publish(CATALOG, {"productId": product_id})
+
+
+async def documents_added() -> bool:
+    """Trusted documents were stored: every process loads the new rows. False when no bus
+    took the event (the processes then find the rows when they next poll)."""
+    return await publish(DOCUMENTS, {})
 
 
 async def order_status_changed(order: Order, *, previous: OrderStatus | None) -> None:

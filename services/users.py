@@ -13,9 +13,10 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core.errors import InvalidInput
-from core.json_values import json_object, text_problem
+from core.json_values import json_object, json_problem, text_problem
 from core.pagination import Cursor, Page, PageRequest
 from core.settings import Settings
+from core.transactions import after_commit, atomic
 from models import (
     ARSession,
     CartItem,
@@ -24,6 +25,7 @@ from models import (
     User,
     UserInteraction,
 )
+from services import events
 from services.auth import Viewer
 from services.tokens import InvalidToken, VerifiedClaims, claim_at
 
@@ -31,6 +33,7 @@ MAX_NAME_LENGTH = 200
 MAX_URL_LENGTH = 2048
 MAX_PREFERENCES_BYTES = 16 * 1024
 MAX_PREFERENCES_DEPTH = 5
+MAX_MESSAGE_ID_LENGTH = 100  # `processed_webhooks.message_id`
 
 
 _account_listeners: list[Callable[[int], None]] = []
@@ -88,6 +91,12 @@ async def _create_from_claims(subject: str, claims: dict[str, Any], is_admin: bo
         return await User.get(clerk_id=subject)
 
 
+async def account_is_active(user_id: int) -> bool:
+    """Whether the account still exists and was not erased (long-lived websockets re-check
+    it before each operation: an erasure must stop a socket opened before it)."""
+    return await User.filter(id=user_id, deleted_at__isnull=True).exists()
+
+
 @dataclass(frozen=True, slots=True)
 class ProfileChanges:
     name: str | None = None
@@ -139,9 +148,15 @@ async def update_profile(user: User, changes: ProfileChanges) -> User:
 
 async def apply_clerk_event(message_id: str, event: dict[str, Any]) -> bool:
     """Apply a verified Clerk event once. Returns False when `message_id` was seen before."""
+    if not 1 <= len(message_id) <= MAX_MESSAGE_ID_LENGTH:
+        raise InvalidInput(f"svix-id must be 1 to {MAX_MESSAGE_ID_LENGTH} characters")
+    if problem := json_problem(event):
+        raise InvalidInput(f"Webhook payload: {problem}")
     event_type = str(event.get("type", ""))
     data = event.get("data") or {}
-    async with in_transaction():
+    if not isinstance(data, dict):
+        raise InvalidInput("Webhook `data` must be a JSON object")
+    async with atomic():
         try:
             await ProcessedWebhook.create(message_id=message_id, event_type=event_type[:100])
         except IntegrityError:
@@ -194,6 +209,8 @@ async def _erase(clerk_id: str) -> None:
     # Behaviour stays useful for learning once it no longer points at a person.
     await UserInteraction.filter(user_id=user.id).update(user_id=None)
     _account_changed(user.id)
+    # Open websockets of the account, in every process, close once this commits.
+    after_commit(events.account_erased, user.id)
     await User.filter(id=user.id).update(
         email=None,
         name="",

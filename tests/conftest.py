@@ -62,6 +62,7 @@ async def settings(request, tmp_path_factory) -> Settings:
         reward_window_sweep_seconds=3600,
         catalog_refresh_seconds=3600,
         learn_poll_seconds=3600,
+        documents_poll_seconds=3600,
         clerk_authorized_parties=[CLIENT_ORIGIN],
         clerk_webhook_secret=WEBHOOK_SECRET,
         admin_user_ids=[LISTED_ADMIN],

@@ -9,7 +9,8 @@ integrity. The page runs no inline script and sends a Content-Security-Policy th
 allows those origins, so an asset fetched from anywhere else would fail loudly.
 
 In ENV=dev (`Settings.serves_dev_tokens`) the Headers tab starts with a fresh demo shopper
-token, so signed-in operations and subscriptions work at once.
+token, so signed-in operations and subscriptions work at once. A "Persisted documents" panel
+lists the trusted documents this server runs by id (web/persisted_documents.py).
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from core.settings import Settings
+from schema.documents import DocumentRegistry
 from web.dev_auth import DEMO_SHOPPER, DevTokens
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -139,8 +142,11 @@ class GraphiQLPage:
         settings: Settings,
         assets: GraphiQLAssets,
         dev_tokens: DevTokens | None = None,
+        *,
+        documents: DocumentRegistry | None = None,
     ) -> None:
         self.use_cdn = settings.graphiql_assets == "cdn"
+        self.documents = documents
         self.assets = assets
         self.dev_tokens = dev_tokens
         self.examples = EXAMPLES_FILE.read_text()
@@ -162,7 +168,7 @@ class GraphiQLPage:
             return f'<link rel="stylesheet" href="{url}" integrity="{integrity}"{cors}>'
         return f'<script defer src="{url}" integrity="{integrity}"{cors}></script>'
 
-    def config(self) -> dict[str, str | None]:
+    def config(self) -> dict[str, Any]:
         """What graphiql-init.js reads: the example document, variables and headers."""
         headers = None
         if self.dev_tokens is not None:
@@ -179,7 +185,26 @@ class GraphiQLPage:
             "defaultQuery": self.examples,
             "defaultVariables": json.dumps(variables, indent=2),
             "defaultHeaders": headers,
+            "persistedDocuments": self.persisted_documents(),
         }
+
+    def persisted_documents(self) -> list[dict[str, Any]]:
+        """The trusted documents, for the page's "Persisted documents" panel."""
+        if self.documents is None:
+            return []
+        documents = sorted(
+            self.documents.trusted_documents(),
+            key=lambda d: (d.source, [op.name or "" for op in d.operations]),
+        )
+        return [
+            {
+                "id": d.document_id,
+                "source": d.source,
+                "operations": [{"name": op.name, "type": op.type.value} for op in d.operations],
+                "document": d.text,
+            }
+            for d in documents
+        ]
 
     def content_security_policy(self, host: str | None) -> str:
         external = f" {CDN_ORIGIN}" if self.use_cdn else ""

@@ -8,15 +8,17 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -31,6 +33,7 @@ from services.recommendations.runtime import RecommenderRuntime
 from services.tokens import InvalidToken
 from web.auth import Authenticator
 from web.graphiql import GraphiQLPage
+from web.persisted_documents import PersistedDocuments, PersistedRequestError
 from web.request_id import request_id_of
 from web.response_cache import ResponseCache, is_anonymous, is_cacheable_document
 from web.transport_ws import TransportWSHandler, WebSocketState
@@ -67,6 +70,7 @@ class GraphQLView(GraphQL):
         *,
         settings: Settings,
         authenticator: Authenticator,
+        persisted: PersistedDocuments,
         response_cache: ResponseCache | None = None,
         graphiql: GraphiQLPage | None = None,
         recommender: RecommenderRuntime,
@@ -76,6 +80,11 @@ class GraphQLView(GraphQL):
         kw.setdefault("graphql_ide", "graphiql" if settings.graphiql_enabled else None)
         super().__init__(
             schema,
+            # Only graphql-transport-ws: the legacy graphql-ws subprotocol (Apollo's
+            # deprecated subscriptions-transport-ws) skipped every socket policy (token
+            # expiry, init timeout, per-user cap, one user per socket) and cannot run queries
+            # or mutations. A client offering only it is refused with 4406.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
             max_subscriptions_per_connection=settings.ws_max_subscriptions_per_connection,
             allowed_origins=settings.websocket_origins,
@@ -88,6 +97,7 @@ class GraphQLView(GraphQL):
         self.rewards = rewards
         self.recommender = recommender
         self.response_cache = response_cache
+        self.persisted = persisted
         self.websockets = WebSocketTracker()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -108,7 +118,44 @@ class GraphQLView(GraphQL):
                 401,
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
+        except PersistedRequestError as exc:
+            response = self._persisted_error(request, exc)
         await response(scope, receive, send)
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData):
+            # `documentId` is not one of Strawberry's fields; look for it only when there is
+            # no query (a persisted request's body is a few hundred bytes).
+            document_id = None if data.query else await self._document_id(request)
+            text = self.persisted.resolve(
+                query=data.query, document_id=document_id, extensions=data.extensions
+            )
+            if text is not None:
+                data.query = text
+        return data
+
+    async def _document_id(self, request: AsyncHTTPRequestAdapter) -> object:
+        if request.method == "GET":
+            return request.query_params.get("documentId")
+        body = self.decode_json(await request.get_body())
+        return body.get("documentId") if isinstance(body, dict) else None
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A persisted GET names its document by id: it is an operation, not the IDE.
+        params = request.query_params
+        return (
+            super().should_render_graphql_ide(request)
+            and params.get("documentId") is None
+            and params.get("extensions") is None
+        )
+
+    @staticmethod
+    def _persisted_error(request: Request, exc: PersistedRequestError) -> Response:
+        wants_graphql_json = _wants_graphql_response_json(request)
+        status = exc.status or (400 if wants_graphql_json else 200)
+        media_type = GRAPHQL_RESPONSE_JSON if wants_graphql_json else "application/json"
+        return JSONResponse(error_body(exc.message, exc.code), status, media_type=media_type)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # Our page serves its assets itself (works offline); Strawberry's loads a CDN.

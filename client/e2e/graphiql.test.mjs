@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 
 import { launch } from "./browser.mjs";
-import { API_URL, gql, openPage, screenshot, subscribed } from "./support.mjs";
+import { DEV_URL, devGql, openPage, screenshot, subscribed } from "./support.mjs";
 
 const PRODUCT = "UHJvZHVjdDoy"; // product 2 of the demo catalog, also in the example variables
 
@@ -37,7 +37,7 @@ async function openGraphiQL(browser, { beforeLoad } = {}) {
   const schema = page.waitForResponse(
     (response) => response.request().postData()?.includes("IntrospectionQuery") ?? false,
   );
-  await page.goto(`${API_URL}/graphql`);
+  await page.goto(`${DEV_URL}/graphql`);
   await page.locator(".graphiql-query-editor .CodeMirror").waitFor();
   await schema;
   await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
@@ -81,6 +81,23 @@ describe("GraphiQL", () => {
     await context.close();
   });
 
+  test("lists the persisted documents and opens one in the editor", async () => {
+    const { page, problems, context } = await openGraphiQL(browser);
+    await page.getByRole("button", { name: "Show Persisted documents" }).click();
+    const panel = page.locator(".shopgraph-persisted");
+    const catalog = panel.locator("li").filter({ hasText: /^query Catalog/ });
+    await catalog.waitFor();
+    assert.match(await catalog.getAttribute("data-document-id"), /^sha256:[0-9a-f]{64}$/);
+    assert.match(await catalog.innerText(), /persisted-documents\.json/);
+    await catalog.getByRole("button", { name: "Open in the editor" }).click();
+    const query = await editorValue(page, ".graphiql-query-editor");
+    assert.match(query, /^fragment ProductFields on Product \{/);
+    assert.match(query, /query Catalog\(\$after: String, \$filter: ProductFilter, \$first: Int!\)/);
+    await screenshot(page, "graphiql-persisted");
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
   test("a subscription shows the stock change an admin makes", async () => {
     let ready;
     const { page, problems, context } = await openGraphiQL(browser, {
@@ -91,7 +108,7 @@ describe("GraphiQL", () => {
     await run(page, "WatchStock");
     await ready;
 
-    await gql(
+    await devGql(
       "user_demo_admin",
       `mutation ($id: ID!) { setInventory(productId: $id, inventory: 37) { userErrors { code } } }`,
       { id: PRODUCT },
@@ -117,14 +134,14 @@ describe("GraphiQL", () => {
     await ready;
 
     // The demo shopper (the prefilled token's user) orders; an admin confirms the order.
-    await gql("user_demo_shopper", `mutation { addToCart(productId: "${PRODUCT}") { userErrors { code } } }`);
-    const placed = await gql(
+    await devGql("user_demo_shopper", `mutation { addToCart(productId: "${PRODUCT}") { userErrors { code } } }`);
+    const placed = await devGql(
       "user_demo_shopper",
       `mutation ($key: String!) { checkout(input: {idempotencyKey: $key}) { order { id } userErrors { code } } }`,
       { key: randomUUID() },
     );
     const orderId = placed.checkout.order.id;
-    await gql(
+    await devGql(
       "user_demo_admin",
       `mutation ($id: ID!) { updateOrderStatus(id: $id, status: CONFIRMED) { userErrors { code } } }`,
       { id: orderId },

@@ -1,21 +1,32 @@
 #!/usr/bin/env node
-// Runs the browser tests end to end: a fresh API (ENV=dev, SQLite in a temporary DATA_DIR,
-// demo data seeded on start), the client built for it and served by `vite preview`, the
-// tests in Debian's Chromium; then stops everything. Fails loudly: a server that does not
-// come up, a failed test or a test run past its deadline all exit non-zero.
+// Runs the browser tests end to end, then stops everything. Three servers:
+//
+// - the API the client talks to, as in production: ENV=prod, trusted documents only (the
+//   prod default), so the client's persisted documents are all that runs; its session
+//   tokens are verified with a public key like Clerk's (that of the dev server below);
+// - a dev server (ENV=dev): GraphiQL (dev only), and the demo tokens the client signs in
+//   with (its dev key plays Clerk for the production-mode API);
+// - the client, built for them and served by `vite preview`.
+//
+// The operations the tests themselves send to the production-mode API (an admin "in
+// another tab") are registered with `shop documents add` while it runs, as a deployment
+// would. Fails loudly: a server that does not come up, a failed test or a test run past its
+// deadline all exit non-zero.
 //
 //   npm run e2e            (from client/; needs `make install` and `npm ci` first)
 //
 // Screenshots go to artifacts/screenshots/, server logs to artifacts/e2e/.
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { access, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { createPublicKey } from "node:crypto";
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { CHROMIUM } from "./browser.mjs";
+import { testManifest } from "./operations.mjs";
 
 const CLIENT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ROOT = resolve(CLIENT, "..");
@@ -24,7 +35,9 @@ const SCREENSHOTS = join(ARTIFACTS, "screenshots");
 const LOGS = join(ARTIFACTS, "e2e");
 const SHOP = join(ROOT, ".venv", "bin", "shop");
 const VITE = join(CLIENT, "node_modules", ".bin", "vite");
-const TESTS = ["e2e/graphiql.test.mjs", "e2e/shopper.test.mjs"];
+const TESTS = ["e2e/graphiql.test.mjs", "e2e/shopper.test.mjs", "e2e/apq.test.mjs"];
+// The dev server's token issuer (services/tokens.py DEV_ISSUER).
+const DEV_ISSUER = "https://dev.shopgraph.local";
 const DEADLINE_MS = Number(process.env.E2E_DEADLINE_MS ?? 5 * 60_000);
 
 const children = [];
@@ -93,6 +106,23 @@ async function waitForHttp(child, url, timeoutMs) {
   throw new Error(`${child.name} did not answer ${url} within ${timeoutMs / 1000} s`);
 }
 
+/** Wait until the API runs a document by id (it loads new documents by polling). */
+async function waitForDocument(child, url, documentId, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${child.name} exited early (${child.exitCode})`);
+    const response = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ documentId, variables: {} }),
+    });
+    const body = await response.json();
+    if (body.errors?.[0]?.extensions?.code !== "PERSISTED_QUERY_NOT_FOUND") return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${child.name} did not load ${documentId} within ${timeoutMs / 1000} s`);
+}
+
 async function stopAll() {
   await Promise.all(
     children.map(
@@ -143,40 +173,64 @@ async function main() {
   await mkdir(LOGS, { recursive: true });
   tempDir = await mkdtemp(join(tmpdir(), "shopgraph-e2e-"));
 
-  const [apiPort, clientPort] = await freePorts(2);
+  const [apiPort, devPort, clientPort] = await freePorts(3);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const devUrl = `http://127.0.0.1:${devPort}`;
   const clientUrl = `http://127.0.0.1:${clientPort}`;
 
-  log(`building the client for ${apiUrl}`);
+  log(`building the client for ${apiUrl} (demo tokens from ${devUrl})`);
   const outDir = join(tempDir, "client");
   await run(VITE, ["build", "--outDir", outDir, "--emptyOutDir", "--logLevel", "warn"], {
     cwd: CLIENT,
-    env: { ...process.env, VITE_API_URL: apiUrl },
+    env: { ...process.env, VITE_API_URL: apiUrl, VITE_DEV_TOKENS_URL: `${devUrl}/dev/tokens` },
   });
 
-  log(`starting the API on ${apiUrl} (ENV=dev, fresh SQLite, demo data)`);
-  const dataDir = join(tempDir, "data");
-  const api = start("api", SHOP, ["serve", "--host", "127.0.0.1", "--port", String(apiPort)], {
-    // Not the repository root: a developer's .env there must not leak into the test server.
+  // Not the repository root: a developer's .env there must not leak into the test servers.
+  const common = {
+    ...process.env,
+    PYTHONPATH: ROOT,
+    DATABASE_URL: "",
+    BROADCAST_URL: "memory://",
+    SEED_ON_START: "true",
+    MIGRATE_ON_START: "true",
+    CORS_ALLOWED_ORIGINS: clientUrl,
+    WS_ALLOWED_ORIGINS: "",
+    CLERK_JWKS_URL: "",
+    // Tokens name the client as their authorised party (`azp`), as Clerk's do.
+    CLERK_AUTHORIZED_PARTIES: clientUrl,
+    LOG_LEVEL: "WARNING",
+  };
+  log(`starting the dev server on ${devUrl} (ENV=dev: GraphiQL, demo tokens)`);
+  const devDataDir = join(tempDir, "dev-data");
+  const dev = start("dev", SHOP, ["serve", "--host", "127.0.0.1", "--port", String(devPort)], {
     cwd: tempDir,
     env: {
-      ...process.env,
-      PYTHONPATH: ROOT,
+      ...common,
       ENV: "dev",
-      DATA_DIR: dataDir,
-      DATABASE_URL: "",
-      BROADCAST_URL: "memory://",
-      SEED_ON_START: "true",
-      MIGRATE_ON_START: "true",
-      CORS_ALLOWED_ORIGINS: clientUrl,
-      WS_ALLOWED_ORIGINS: "",
+      DATA_DIR: devDataDir,
       GRAPHIQL_ASSETS: "local",
       CLERK_JWT_KEY: "",
-      CLERK_JWKS_URL: "",
       CLERK_ISSUER: "",
-      CLERK_AUTHORIZED_PARTIES: "",
-      LOG_LEVEL: "WARNING",
     },
+  });
+  await waitForHttp(dev, `${devUrl}/readyz`, 120_000);
+  const devKey = await readFile(join(devDataDir, "dev-keys", "private.pem"), "utf8");
+  const publicKey = createPublicKey(devKey).export({ type: "spki", format: "pem" });
+
+  log(`starting the API on ${apiUrl} (ENV=prod, trusted documents only, fresh SQLite, demo data)`);
+  const apiEnv = {
+    ...common,
+    ENV: "prod",
+    DATA_DIR: join(tempDir, "api-data"),
+    CLERK_JWT_KEY: publicKey,
+    CLERK_ISSUER: DEV_ISSUER,
+    // Documents added while it runs are found within a second (no shared event bus here).
+    DOCUMENTS_POLL_SECONDS: "1",
+  };
+  delete apiEnv.OPERATIONS; // the prod default (trusted), whatever this shell says
+  const api = start("api", SHOP, ["serve", "--host", "127.0.0.1", "--port", String(apiPort)], {
+    cwd: tempDir,
+    env: apiEnv,
   });
   const preview = start(
     "preview",
@@ -188,12 +242,20 @@ async function main() {
   await waitForHttp(preview, `${clientUrl}/`, 30_000);
   log(`serving the client on ${clientUrl}`);
 
+  log("registering the tests' own operations with `shop documents add` (no restart)");
+  const manifest = join(tempDir, "e2e-operations.json");
+  const documents = testManifest();
+  await writeFile(manifest, JSON.stringify(documents, null, 2));
+  await run(SHOP, ["documents", "add", manifest], { cwd: tempDir, env: apiEnv });
+  await waitForDocument(api, apiUrl, Object.keys(documents)[0], 30_000);
+
   log(`running ${TESTS.length} test files in ${CHROMIUM}`);
   await run(process.execPath, ["--test", "--test-concurrency=1", "--test-reporter=spec", ...TESTS], {
     cwd: CLIENT,
     env: {
       ...process.env,
       E2E_API_URL: apiUrl,
+      E2E_DEV_URL: devUrl,
       E2E_CLIENT_URL: clientUrl,
       E2E_SCREENSHOTS: SCREENSHOTS,
     },

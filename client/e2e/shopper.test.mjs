@@ -1,9 +1,12 @@
-// The reference client (built, served by `vite preview`) in Debian's Chromium, against the API.
+// The reference client (built, served by `vite preview`) in Debian's Chromium, against the
+// API in production mode: trusted documents only, so everything the client does runs by the
+// persisted ids of its manifest (it never sends a document, which the tests check).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
 import { launch } from "./browser.mjs";
-import { CLIENT_URL, gql, openPage, recordOperations, screenshot, subscribed } from "./support.mjs";
+import { CONFIRM_ORDER, SET_INVENTORY, SHIP_ORDER } from "./operations.mjs";
+import { CLIENT_URL, gql, openPage, recordTraffic, screenshot, subscribed } from "./support.mjs";
 
 // Alex, so that nothing the GraphiQL tests do as the demo shopper shows up here.
 const SHOPPER = "user_demo_alex";
@@ -25,6 +28,7 @@ describe("reference client", () => {
 
   test("browses, searches and filters the catalog", async () => {
     const { page, problems, context } = await openPage(browser);
+    const traffic = recordTraffic(page);
     await page.goto(`${CLIENT_URL}/?user=${SHOPPER}`);
     const catalog = page.getByRole("region", { name: "Catalog" });
     const count = catalog.getByTestId("result-count");
@@ -48,16 +52,19 @@ describe("reference client", () => {
 
     await catalog.scrollIntoViewIfNeeded();
     await screenshot(page, "client-catalog");
+    assert.ok(traffic.operations.filter((name) => name === "Catalog").length >= 3, traffic.operations);
+    assert.deepEqual(traffic.documents, [], "only persisted ids are sent");
     assert.deepEqual(problems, []);
     await context.close();
   });
 
   test("shopper journey: tick → live slate → cart → checkout → live stock and order status", async () => {
     const { page, problems, context } = await openPage(browser);
-    const liveSlate = subscribed(page, "recommendationsUpdated");
-    const liveOrders = subscribed(page, "orderStatusChanged");
-    const liveStock = subscribed(page, "inventoryChanged");
-    const operations = recordOperations(page);
+    const liveSlate = subscribed(page, "RecommendationsUpdated");
+    const liveOrders = subscribed(page, "OrderStatusChanged");
+    const liveStock = subscribed(page, "InventoryChanged");
+    const traffic = recordTraffic(page);
+    const { operations } = traffic;
     await page.goto(`${CLIENT_URL}/?user=${SHOPPER}`);
 
     // 1. A personalised slate, and the websocket subscriptions behind the live updates.
@@ -109,29 +116,18 @@ describe("reference client", () => {
 
     // 5. An admin moves the order and restocks the product elsewhere: both arrive live.
     const beforeAdmin = operations.length;
-    await gql(
-      "user_demo_admin",
-      `mutation ($id: ID!) { updateOrderStatus(id: $id, status: CONFIRMED) { userErrors { code } } }`,
-      { id: orderId },
-    );
+    await gql("user_demo_admin", CONFIRM_ORDER, { id: orderId });
     const status = page.locator(`[data-order-id="${orderId}"]`).getByTestId("order-status");
     await status.filter({ hasText: "CONFIRMED" }).waitFor();
-    await gql(
-      "user_demo_admin",
-      `mutation ($id: ID!) { updateOrderStatus(id: $id, status: SHIPPED) { userErrors { code } } }`,
-      { id: orderId },
-    );
+    await gql("user_demo_admin", SHIP_ORDER, { id: orderId });
     await status.filter({ hasText: "SHIPPED" }).waitFor();
-    await gql(
-      "user_demo_admin",
-      `mutation ($id: ID!) { setInventory(productId: $id, inventory: 42) { userErrors { code } } }`,
-      { id: productId },
-    );
+    await gql("user_demo_admin", SET_INVENTORY, { id: productId, inventory: 42 });
     await inCatalog.getByTestId("stock").filter({ hasText: "42 in stock" }).waitFor();
     assert.deepEqual(operations.slice(beforeAdmin), [], "updates came over the websocket");
     await page.getByTestId("orders").scrollIntoViewIfNeeded();
     await screenshot(page, "client-order-status");
 
+    assert.deepEqual(traffic.documents, [], "only persisted ids are sent");
     assert.deepEqual(problems, []);
     await context.close();
   });

@@ -3,21 +3,26 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 
+import { documentId } from "./operations.mjs";
+
 function required(name) {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run the suite with \`npm run e2e\``);
   return value;
 }
 
+/** The production-mode API the client uses (trusted documents only). */
 export const API_URL = required("E2E_API_URL");
+/** The dev server: GraphiQL, demo tokens (which the production-mode API trusts too). */
+export const DEV_URL = required("E2E_DEV_URL");
 export const CLIENT_URL = required("E2E_CLIENT_URL");
 export const SCREENSHOTS = required("E2E_SCREENSHOTS");
 
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
-/** A session token for a demo user from the API's dev-only endpoint. */
+/** A session token for a demo user from the dev server's dev-only endpoint. */
 export async function devToken(userId) {
-  const response = await fetch(`${API_URL}/dev/tokens`, {
+  const response = await fetch(`${DEV_URL}/dev/tokens`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ userId }),
@@ -26,22 +31,32 @@ export async function devToken(userId) {
   return (await response.json()).token;
 }
 
-/** Run an operation as `userId` (outside the browser); returns `data`, throws on errors. */
-export async function gql(userId, query, variables = {}) {
-  const response = await fetch(`${API_URL}/graphql`, {
+async function post(url, userId, body) {
+  const response = await fetch(`${url}/graphql`, {
     method: "POST",
     headers: {
       "content-type": "application/json",
       authorization: `Bearer ${await devToken(userId)}`,
     },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify(body),
   });
-  const body = await response.json();
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  for (const payload of Object.values(body.data)) {
+  const result = await response.json();
+  if (result.errors) throw new Error(JSON.stringify(result.errors));
+  for (const payload of Object.values(result.data)) {
     if (payload?.userErrors?.length) throw new Error(JSON.stringify(payload.userErrors));
   }
-  return body.data;
+  return result.data;
+}
+
+/** Run one of e2e/operations.mjs's registered operations on the production-mode API as
+ * `userId`, by its id; returns `data`, throws on errors. */
+export function gql(userId, document, variables = {}) {
+  return post(API_URL, userId, { documentId: documentId(document), variables });
+}
+
+/** Run any document on the dev server (GraphiQL's) as `userId`. */
+export function devGql(userId, query, variables = {}) {
+  return post(DEV_URL, userId, { query, variables });
 }
 
 /**
@@ -73,30 +88,50 @@ export async function openPage(browser) {
 }
 
 /**
- * Resolves once the page has sent a graphql-transport-ws `subscribe` for `field`: from then
- * on the server has the subscription (it handles a socket's messages in order), so an
- * event triggered afterwards cannot be missed.
+ * Resolves once the page has sent a graphql-transport-ws `subscribe` for `name` (the
+ * operation name of a persisted subscription, which carries no query text, or a field of
+ * one sent in full, as GraphiQL does): from then on the server has the subscription (it
+ * handles a socket's messages in order), so an event triggered afterwards cannot be missed.
  */
-export function subscribed(page, field) {
+export function subscribed(page, name) {
   return new Promise((resolve) => {
     page.on("websocket", (socket) => {
       socket.on("framesent", (frame) => {
         const message = JSON.parse(String(frame.payload));
-        if (message.type === "subscribe" && message.payload.query.includes(field)) resolve();
+        if (message.type !== "subscribe") return;
+        const { operationName, query } = message.payload;
+        if (operationName === name || query?.includes(name)) resolve();
       });
     });
   });
 }
 
-/** GraphQL operations the page sends over HTTP, in order (`operationName`s). */
-export function recordOperations(page) {
-  const names = [];
+/**
+ * What the page sends to the API: `operations` lists the GraphQL operations it sends over
+ * HTTP (GET and POST), in order, by `operationName`; `documents` collects any document text
+ * it sends (over HTTP or the websocket) instead of a persisted id.
+ */
+export function recordTraffic(page) {
+  const traffic = { operations: [], documents: [] };
   page.on("request", (request) => {
-    if (request.method() === "POST" && request.url().endsWith("/graphql")) {
-      names.push(JSON.parse(request.postData() ?? "{}").operationName ?? "(anonymous)");
-    }
+    const url = new URL(request.url());
+    if (url.pathname !== "/graphql" || !["GET", "POST"].includes(request.method())) return;
+    const body =
+      request.method() === "GET"
+        ? Object.fromEntries(url.searchParams)
+        : JSON.parse(request.postData() ?? "{}");
+    traffic.operations.push(body.operationName ?? "(anonymous)");
+    if (body.query) traffic.documents.push(body.query);
   });
-  return names;
+  page.on("websocket", (socket) => {
+    socket.on("framesent", (frame) => {
+      const message = JSON.parse(String(frame.payload));
+      if (message.type === "subscribe" && message.payload.query) {
+        traffic.documents.push(message.payload.query);
+      }
+    });
+  });
+  return traffic;
 }
 
 /** Save a screenshot under artifacts/screenshots/, once the images in view have loaded. */

@@ -1,4 +1,5 @@
-"""ENV=prod: no introspection, no GraphiQL, no schema suggestions, masked unexpected errors."""
+"""ENV=prod: no introspection, no GraphiQL, no schema details in errors, masked unexpected
+errors. (Trusted documents, the prod default, are tested in test_trusted_documents.)"""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 
 import pytest
 
+from schema.errors import INVALID_REQUEST_MESSAGE
 from services import catalog
 from tests.support.apps import client_for, prod_overrides
 from tests.support.graphql import error_codes, gql
@@ -29,13 +31,23 @@ MISSPELT = [
 
 @pytest.fixture
 async def prod(settings, db):
-    async with client_for(settings, **prod_overrides()) as client:
+    """Prod running any document (OPERATIONS=any; trusted mode: test_trusted_documents)."""
+    async with client_for(settings, **prod_overrides(operations="any")) as client:
+        yield client
+
+
+@pytest.fixture
+async def quiet(settings, db):
+    """Not prod, introspection off: errors keep their details but suggest nothing."""
+    async with client_for(settings, graphql_introspection=False) as client:
         yield client
 
 
 @pytest.mark.parametrize(("query", "variables", "misspelt", "hidden"), MISSPELT)
-async def test_prod_errors_suggest_nothing(prod, query, variables, misspelt, hidden):
-    body = await gql(prod, query, variables)
+async def test_errors_suggest_nothing_with_introspection_off(
+    quiet, query, variables, misspelt, hidden
+):
+    body = await gql(quiet, query, variables)
     assert body["errors"], body
     for error in body["errors"]:
         assert "Did you mean" not in error["message"]
@@ -43,10 +55,33 @@ async def test_prod_errors_suggest_nothing(prod, query, variables, misspelt, hid
         assert error["extensions"]["code"] in ("GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT")
 
 
-async def test_the_misspelt_field_is_not_leaked_but_the_error_is_still_useful(prod):
-    body = await gql(prod, "{ produc }")
+async def test_the_misspelt_field_is_not_leaked_but_the_error_is_still_useful(quiet):
+    body = await gql(quiet, "{ produc }")
     assert body["errors"][0]["message"] == "Cannot query field 'produc' on type 'Query'."
     assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+@pytest.mark.parametrize(("query", "variables", "misspelt", "hidden"), MISSPELT)
+async def test_prod_answers_one_generic_error_and_logs_the_details(
+    prod, caplog, query, variables, misspelt, hidden
+):
+    with caplog.at_level(logging.INFO, logger="shopgraph.errors"):
+        response = await prod.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"x-request-id": "req-generic-1"},
+        )
+    assert response.json() == {
+        "errors": [
+            {
+                "message": INVALID_REQUEST_MESSAGE,
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED", "requestId": "req-generic-1"},
+            }
+        ]
+    }
+    [record] = [r for r in caplog.records if r.name == "shopgraph.errors"]
+    assert record.request_id == "req-generic-1"
+    assert misspelt in record.getMessage()
 
 
 @pytest.mark.parametrize(("query", "variables", "misspelt", "hidden"), [MISSPELT[0], MISSPELT[-1]])
@@ -58,10 +93,12 @@ async def test_dev_keeps_the_suggestions(client, query, variables, misspelt, hid
 @pytest.mark.parametrize(
     "query", ["{ __schema { types { name } } }", '{ __type(name: "Product") { name } }']
 )
-async def test_prod_refuses_introspection(prod, query):
-    body = await gql(prod, query)
-    assert set(error_codes(body)) == {"GRAPHQL_VALIDATION_FAILED"}
-    assert "introspection has been disabled" in body["errors"][0]["message"]
+async def test_prod_refuses_introspection(prod, query, caplog):
+    with caplog.at_level(logging.INFO, logger="shopgraph.errors"):
+        body = await gql(prod, query)
+    assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert body["errors"][0]["message"] == INVALID_REQUEST_MESSAGE
+    assert any("introspection has been disabled" in r.getMessage() for r in caplog.records)
 
 
 async def test_typename_still_works_in_prod(prod):
@@ -69,7 +106,7 @@ async def test_typename_still_works_in_prod(prod):
 
 
 async def test_introspection_and_graphiql_can_be_enabled_in_prod(settings, db):
-    overrides = prod_overrides(graphql_introspection=True, graphiql=True)
+    overrides = prod_overrides(graphql_introspection=True, graphiql=True, operations="any")
     async with client_for(settings, **overrides) as client:
         body = await gql(client, "{ __schema { queryType { name } } }")
         assert body["data"] == {"__schema": {"queryType": {"name": "Query"}}}
@@ -121,3 +158,37 @@ async def test_dev_shows_the_exception_to_the_developer(client, monkeypatch):
     body = await gql(client, "{ facets { totalCount } }")
     assert body["errors"][0]["message"] == "Internal server error: RuntimeError: boom"
     assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]
+
+
+def costly(root: str, extra: str = "") -> str:
+    edges = " ".join(f"e{i}: edges {{ node {{ id }} }}" for i in range(12))
+    return f"{{ {root}(first: 100) {{ {edges} }} {extra} }}"
+
+
+async def test_prod_refuses_for_cost_only_documents_that_are_valid(prod):
+    # The cost counts a real connection by its page size and a made-up field as one object:
+    # refusing an invalid document for its cost would tell that `products` exists.
+    answers = []
+    for root in ("products", "produkts"):
+        body = await gql(prod, costly(root, extra="nope"))
+        body["errors"][0]["extensions"].pop("requestId")
+        answers.append(body)
+    assert (
+        answers[0]
+        == answers[1]
+        == {
+            "errors": [
+                {
+                    "message": INVALID_REQUEST_MESSAGE,
+                    "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+                }
+            ]
+        }
+    )
+    # A valid document is refused for its cost as before.
+    assert error_codes(await gql(prod, costly("products"))) == ["QUERY_TOO_COMPLEX"]
+
+
+async def test_outside_prod_the_cost_is_still_checked_before_validation(client):
+    body = await gql(client, costly("products", extra="nope"))
+    assert error_codes(body) == ["QUERY_TOO_COMPLEX"]

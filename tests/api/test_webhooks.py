@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from svix.webhooks import Webhook
 
-from models import CartItem, Order, Product, User
-from tests.support.auth import WEBHOOK_SECRET
+from models import CartItem, Order, ProcessedWebhook, Product, User
+from tests.support.auth import signed
 from tests.support.graphql import gql_data
-
-
-def signed(event: dict, *, msg_id: str | None = None, at: datetime | None = None, secret=None):
-    body = json.dumps(event)
-    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-    at = at or datetime.now(UTC)
-    signature = Webhook(secret or WEBHOOK_SECRET).sign(msg_id, at, body)
-    headers = {
-        "svix-id": msg_id,
-        "svix-timestamp": str(int(at.timestamp())),
-        "svix-signature": signature,
-        "content-type": "application/json",
-    }
-    return body, headers
 
 
 def user_event(kind: str, clerk_id: str = "user_hook", email: str = "hook@example.com") -> dict:
@@ -129,3 +112,24 @@ async def test_a_clerk_update_shows_in_me_at_once_despite_the_token_cache(client
         "name": "Hook Smith",
         "email": "after@example.com",
     }
+
+
+@pytest.mark.parametrize(
+    ("event", "msg_id"),
+    [
+        ({"type": "user.created", "data": [1, 2]}, None),
+        ({"type": "user.deleted", "data": "user_x"}, None),
+        (user_event("user.created"), "m" * 5000),
+        ({"type": "user.created", "data": {"id": "user_x", "first_name": "\ud800"}}, None),
+        ({"type": "user.created", "data": {"id": "user_x", "n": 2**64}}, None),
+    ],
+    ids=["data a list", "data a string", "5,000-character svix-id", "surrogate", "huge int"],
+)
+async def test_signed_deliveries_with_the_wrong_shape_get_400_and_write_nothing(
+    client, db, event, msg_id
+):
+    """Regression: correctly signed events of the wrong shape were 500s."""
+    response = await post(client, *signed(event, msg_id=msg_id))
+    assert response.status_code == 400, response.text
+    assert await User.all().count() == 0
+    assert await ProcessedWebhook.all().count() == 0

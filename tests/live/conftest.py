@@ -6,7 +6,6 @@ import pytest
 
 from live import EventHub
 from tests.live.support import RedisServer, assert_no_new_tasks, free_port, live_tasks
-from tests.support.services import services_required
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
@@ -36,11 +35,7 @@ async def hub(bus_url: str) -> AsyncIterator[EventHub]:
 @pytest.fixture
 def private_redis() -> Iterator[RedisServer]:
     """A redis-server of our own on a free port, which a test may stop and restart."""
-    if not RedisServer.available():
-        message = "redis-server is not on PATH"
-        if services_required():
-            pytest.fail(f"{message} and REQUIRE_SERVICES=1", pytrace=False)
-        pytest.skip(message)
+    RedisServer.require()
     server = RedisServer(free_port())
     server.start()
     yield server

@@ -12,11 +12,13 @@ import time
 import uuid
 from collections.abc import Callable
 
+import pytest
 from broadcaster._backends.memory import MemoryBackend
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from live import EventHub
+from tests.support.services import services_required
 
 
 def new_channel(family: str = "test") -> str:
@@ -87,6 +89,15 @@ class RedisServer:
     @staticmethod
     def available() -> bool:
         return shutil.which("redis-server") is not None
+
+    @staticmethod
+    def require() -> None:
+        """Skip the test without `redis-server`, or fail it under REQUIRE_SERVICES=1."""
+        if not RedisServer.available():
+            message = "redis-server is not on PATH"
+            if services_required():
+                pytest.fail(f"{message} and REQUIRE_SERVICES=1", pytrace=False)
+            pytest.skip(message)
 
     def start(self) -> None:
         self._process = subprocess.Popen(

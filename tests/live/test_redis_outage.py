@@ -159,8 +159,7 @@ async def test_disconnect_during_an_outage_does_not_hang(private_redis: RedisSer
 async def test_credentials_in_the_url_apply_to_the_subscriber_connection() -> None:
     # The subscriber connection is built outside redis-py's pool: check it still
     # authenticates, and survives a restart with the same password.
-    if not RedisServer.available():
-        pytest.skip("redis-server is not on PATH")
+    RedisServer.require()  # regression: this one skipped even under REQUIRE_SERVICES=1
     server = RedisServer(free_port(), password="s3cret")
     server.start()
     try:

@@ -6,10 +6,13 @@ import base64
 import functools
 import json
 import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+from svix.webhooks import Webhook
 
 CLIENT_ORIGIN = "http://localhost:5173"
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"shopgraph-test-webhook-secret!!").decode()
@@ -51,3 +54,18 @@ def hs256_with_key_as_secret(claims: dict[str, Any], public_pem: str, kid: str) 
     signing_input = f"{part({'alg': 'HS256', 'typ': 'JWT', 'kid': kid})}.{part(claims)}"
     mac = hmac.new(public_pem.encode(), signing_input.encode(), hashlib.sha256).digest()
     return signing_input + "." + base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def signed(event: dict, *, msg_id: str | None = None, at: datetime | None = None, secret=None):
+    """A Clerk (Svix) webhook body and the headers that sign it."""
+    body = json.dumps(event)
+    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+    at = at or datetime.now(UTC)
+    signature = Webhook(secret or WEBHOOK_SECRET).sign(msg_id, at, body)
+    headers = {
+        "svix-id": msg_id,
+        "svix-timestamp": str(int(at.timestamp())),
+        "svix-signature": signature,
+        "content-type": "application/json",
+    }
+    return body, headers

@@ -42,7 +42,8 @@ def live_process(
     env: dict[str, str],
     *,
     port: int | None = None,
-    startup_timeout: float = 30.0,
+    # A deadline, not a wait: start-up polls /healthz. Generous for a loaded CI machine.
+    startup_timeout: float = 120.0,
     factory: str = "app:create_app",
     health_path: str = "/healthz",
     args: Sequence[str] = (),

@@ -41,6 +41,7 @@ async def test_hooks_run_newest_first_and_survive_failures_and_hangs(caplog):
 
 
 async def test_lifespan_runs_the_hooks_before_closing_the_database(tmp_path, monkeypatch):
+    import app as app_module
     from app import create_app
 
     order: list[str] = []
@@ -53,6 +54,20 @@ async def test_lifespan_runs_the_hooks_before_closing_the_database(tmp_path, mon
 
     monkeypatch.setattr(db, "init_db", init_db)
     monkeypatch.setattr(db, "close_db", close_db)
+
+    class Runtime:
+        """No database here: the recommender's start would query it."""
+
+        def __init__(self, _settings):
+            pass
+
+        async def start(self, _hub):
+            pass
+
+        async def stop(self):
+            pass
+
+    monkeypatch.setattr(app_module, "RecommenderRuntime", Runtime)
     # The lifespan installs (then removes) the process-wide event hub: keep the session's.
     session_hub = events.hub()
     app = create_app(

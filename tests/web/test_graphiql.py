@@ -271,3 +271,17 @@ def test_docs_show_the_same_examples_as_graphiql():
     assert EXAMPLES_FILE.read_text() in docs, (
         "docs/client.md must include web/graphiql_examples.graphql verbatim"
     )
+
+
+async def test_the_page_lists_the_persisted_documents(make_settings):
+    from core.settings import REFERENCE_CLIENT_MANIFEST
+
+    manifest = json.loads(REFERENCE_CLIENT_MANIFEST.read_text())
+    async with app_client(make_settings()) as client:
+        _response, page = await get_page(client)
+    listed = {entry["id"]: entry for entry in page.config["persistedDocuments"]}
+    assert set(listed) == set(manifest)
+    catalog = next(e for e in listed.values() if e["operations"][0]["name"] == "Catalog")
+    assert catalog["operations"] == [{"name": "Catalog", "type": "query"}]
+    assert catalog["source"] == "persisted-documents.json"
+    assert manifest[catalog["id"]] == catalog["document"]

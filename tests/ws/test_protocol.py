@@ -9,7 +9,15 @@ import pytest
 import websockets
 
 from tests.support.live_server import live_server
-from tests.ws.support import TRANSPORT_WS, WSClient
+from tests.ws.support import (
+    TRANSPORT_WS,
+    WSClient,
+    gauge,
+    metrics_text,
+    wait_for_gauges,
+    wait_for_gone,
+    wait_until,
+)
 
 SUB = "subscription { inventoryChanged { inventory } }"
 
@@ -68,8 +76,16 @@ async def test_too_many_subscriptions_get_an_error_and_the_socket_stays(ws_url):
         await client.send({"id": "q", "type": "subscribe", "payload": {"query": "{ me { id } }"}})
         # Over the cap queries are refused too (the cap counts every in-flight operation).
         assert (await client.receive())["type"] == "error"
+        before = await metrics_text(ws_url)
         await client.send({"id": "s0", "type": "complete"})
-        await asyncio.sleep(0.1)
+        await wait_until(
+            ws_url,
+            lambda text: (
+                gauge(text, "shopgraph_ws_active_subscriptions")
+                < gauge(before, "shopgraph_ws_active_subscriptions")
+            ),
+            "completed s0",
+        )
         await client.send({"id": "q", "type": "subscribe", "payload": {"query": "{ me { id } }"}})
         assert (await client.receive())["type"] == "next"
     finally:
@@ -136,39 +152,17 @@ def test_token_expiry_closes_the_socket_with_4403(server_env, tmp_path):
     assert waited < 3.0
 
 
-def _gauge(metrics_text: str, name: str) -> float:
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in metrics_text.splitlines()
-        if line.startswith(name) and not line.startswith("#")
-    )
-
-
 async def test_clients_vanishing_mid_stream_leave_nothing_behind(ws_url, server):
-    import httpx
-
-    async def metrics() -> str:
-        async with httpx.AsyncClient() as http:
-            return (await http.get(f"{server}/metrics")).text
-
-    internal = 'shopgraph_live_subscribers{family="inventory"}'  # the app's own followers
-    baseline = _gauge(await metrics(), internal)
+    before = await metrics_text(ws_url)
     clients = [await WSClient.connect(ws_url) for _ in range(5)]
     for client in clients:
         await client.subscribe("s", SUB)
-    await asyncio.sleep(0.3)
-    during = await metrics()
-    assert _gauge(during, "shopgraph_ws_active_subscriptions") >= 5
-    assert _gauge(during, internal) == baseline + 1  # five subscribers share one stream
+    # Five subscribers share one stream: one more live subscriber of the bus.
+    during = await wait_for_gauges(
+        ws_url, above=before, ws_active_subscriptions=5, live_subscribers__inventory=1
+    )
+    internal = 'shopgraph_live_subscribers{family="inventory"}'  # the app's own followers too
+    assert gauge(during, internal) == gauge(before, internal) + 1
     for client in clients:
         client.ws.transport.abort()  # no close frame: the client just disappears
-    for _ in range(50):
-        await asyncio.sleep(0.1)
-        after = await metrics()
-        if (
-            _gauge(after, "shopgraph_ws_active_subscriptions") == 0
-            and _gauge(after, "shopgraph_websocket_connections") == 0
-            and _gauge(after, internal) == baseline
-        ):
-            return
-    raise AssertionError(f"subscriptions leaked after the clients vanished:\n{after}")
+    await wait_for_gone(ws_url, before)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 import websockets
+
+from tests.support.live_server import live_server
 
 PROTOCOL = "graphql-transport-ws"
 
@@ -106,3 +109,37 @@ async def test_the_server_keeps_serving_while_it_refuses_abusive_documents(serve
         *abusers, served = await asyncio.gather(abuse(), abuse(), abuse(), normal())
     assert {code for codes in abusers for code in codes} == {"QUERY_TOO_COMPLEX"}
     assert all(body["data"] == {"facets": {"totalCount": 0}} for body in served)
+
+
+@pytest.fixture(scope="module")
+def capped_server(server_env, tmp_path_factory):
+    env = {
+        **server_env,
+        "DATA_DIR": str(tmp_path_factory.mktemp("capped")),
+        "WS_MAX_ANONYMOUS_CONNECTIONS_PER_IP": "3",
+    }
+    with live_server(env) as base:
+        yield base.replace("http://", "ws://") + "/graphql"
+
+
+async def test_anonymous_sockets_are_capped_per_ip(capped_server):
+    """Regression: anonymous sockets had no cap at all; one client could open thousands."""
+    sockets = [await _connected(capped_server) for _ in range(3)]
+    try:
+        extra = await websockets.connect(capped_server, subprotocols=[PROTOCOL])
+        await extra.send(json.dumps({"type": "connection_init", "payload": {}}))
+        with pytest.raises(websockets.ConnectionClosed) as info:
+            await extra.recv()
+        assert info.value.rcvd.code == 4429
+        await sockets.pop().close()
+        # A freed place is free again (waiting on the server, not on a timer).
+        for _ in range(100):
+            try:
+                sockets.append(await _connected(capped_server))
+                break
+            except (AssertionError, websockets.ConnectionClosed):
+                await asyncio.sleep(0.05)
+        assert len(sockets) == 3
+    finally:
+        for ws in sockets:
+            await ws.close()

@@ -22,6 +22,83 @@
     // Storage disabled: GraphiQL then starts afresh every time anyway.
   }
 
+  // A sidebar plugin listing the persisted (trusted) documents this server knows: the
+  // reference client's manifest and those added with `shop documents add`. Clients send
+  // these by id (`documentId`); in OPERATIONS=trusted (the prod default) nothing else runs.
+  var h = React.createElement;
+  var persisted = config.persistedDocuments || [];
+
+  function pretty(text) {
+    try {
+      return GraphiQL.GraphQL.print(GraphiQL.GraphQL.parse(text));
+    } catch (e) {
+      return text;
+    }
+  }
+
+  function PersistedIcon() {
+    return h(
+      "svg",
+      { viewBox: "0 0 24 24", fill: "none", stroke: "currentColor", strokeWidth: 1.5, "aria-hidden": true },
+      h("path", { d: "M7 3h7l5 5v13H7z M14 3v5h5 M10 13h6 M10 17h6" }),
+    );
+  }
+
+  function PersistedList() {
+    var editor = GraphiQL.React.useEditorContext();
+    if (persisted.length === 0) {
+      return h("p", null, "No persisted documents: this server trusts none yet.");
+    }
+    return h(
+      "div",
+      { className: "shopgraph-persisted" },
+      h("div", { className: "graphiql-doc-explorer-title" }, "Persisted documents"),
+      h(
+        "p",
+        null,
+        persisted.length +
+          " documents this server runs by id (documentId); with OPERATIONS=trusted they are the only ones.",
+      ),
+      h(
+        "ul",
+        { style: { listStyle: "none", padding: 0 } },
+        persisted.map(function (entry) {
+          return h(
+            "li",
+            { key: entry.id, "data-document-id": entry.id, style: { marginBottom: "0.75em" } },
+            h(
+              "div",
+              null,
+              entry.operations
+                .map(function (op) {
+                  return op.type + " " + (op.name || "(anonymous)");
+                })
+                .join(", "),
+            ),
+            h(
+              "div",
+              { style: { fontSize: "0.8em", opacity: 0.7, wordBreak: "break-all" } },
+              entry.source + " · " + entry.id.slice(0, 19) + "…",
+            ),
+            h(
+              "button",
+              {
+                type: "button",
+                className: "graphiql-button",
+                onClick: function () {
+                  if (editor.queryEditor) editor.queryEditor.setValue(pretty(entry.document));
+                },
+              },
+              "Open in the editor",
+            ),
+          );
+        }),
+      ),
+    );
+  }
+
+  var persistedPlugin = { title: "Persisted documents", icon: PersistedIcon, content: PersistedList };
+
   var root = ReactDOM.createRoot(document.getElementById("graphiql"));
   root.render(
     React.createElement(GraphiQL, {
@@ -37,6 +114,7 @@
       defaultEditorToolsVisibility: "headers",
       isHeadersEditorEnabled: true,
       inputValueDeprecation: true,
+      plugins: [persistedPlugin],
     }),
   );
 })();

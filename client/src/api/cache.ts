@@ -70,6 +70,7 @@ export function createCacheExchange() {
         inventoryChanged(result, _args, cache) {
           const change = (result as InventoryChangedData).inventoryChanged;
           cache.writeFragment(ProductStock, {
+            __typename: "Product",
             id: change.productId,
             inventory: change.inventory,
             inStock: change.inStock,

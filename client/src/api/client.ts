@@ -1,3 +1,5 @@
+import { persistedExchange } from "@urql/exchange-persisted";
+import type { DocumentNode } from "graphql";
 import { createClient as createWsClient } from "graphql-ws";
 import { Client, fetchExchange, subscriptionExchange } from "urql";
 
@@ -12,6 +14,17 @@ import { ConnectionStore } from "./connection";
  * 60 s, so send one well within that.
  */
 const REAUTH_INTERVAL_MS = 30_000;
+
+/**
+ * The hash GraphQL Code Generator put on every document of the app (codegen.ts), without
+ * its `sha256:` prefix: the `sha256Hash` of an APQ-style request. The app never hashes at
+ * run time and never sends a document: the API trusts only the manifest's documents.
+ */
+async function persistedHash(_query: string, document: DocumentNode): Promise<string> {
+  const hash = (document as DocumentNode & { __meta__?: { hash?: string } }).__meta__?.hash;
+  if (!hash) throw new Error("this document is not in the persisted-documents manifest");
+  return hash.replace(/^sha256:/, "");
+}
 
 export interface Api {
   client: Client;
@@ -77,8 +90,21 @@ export function createApi(tokens: TokenSource): Api {
     },
     exchanges: [
       createCacheExchange(),
+      // Only the hash goes out, for queries, mutations and subscriptions alike (the API's
+      // trusted mode runs nothing else). Queries go over GET: stable, cacheable URLs.
+      // Under `vite` (dev) an operation edited since the API loaded the manifest is not
+      // known yet: there the exchange falls back to APQ (hash, then hash and document once),
+      // which a dev API accepts. Builds never send a document.
+      persistedExchange({
+        enforcePersistedQueries: !import.meta.env.DEV,
+        enableForMutation: true,
+        enableForSubscriptions: true,
+        preferGetForPersistedQueries: true,
+        generateHash: persistedHash,
+      }),
       fetchExchange,
       subscriptionExchange({
+        // `request` carries `extensions.persistedQuery` and no query text.
         forwardSubscription: (request) => ({
           subscribe: (sink) => ({
             unsubscribe: ws.subscribe({ ...request, query: request.query ?? "" }, sink),

@@ -1,4 +1,4 @@
-import { API_URL } from "../config";
+import { DEV_TOKENS_URL } from "../config";
 
 /**
  * Where the client gets session tokens. Anything with this shape works: Clerk's
@@ -34,14 +34,14 @@ export function devTokenSource(userId: string): TokenSource {
   let pending: Promise<string> | null = null;
 
   async function fetchToken(): Promise<string> {
-    const response = await fetch(`${API_URL}/dev/tokens`, {
+    const response = await fetch(DEV_TOKENS_URL, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ userId }),
     });
     if (!response.ok) {
       throw new Error(
-        `POST ${API_URL}/dev/tokens answered ${response.status}: dev tokens exist only ` +
+        `POST ${DEV_TOKENS_URL} answered ${response.status}: dev tokens exist only ` +
           "when the API runs with ENV=dev and no Clerk key",
       );
     }
