@@ -58,21 +58,19 @@ async def purge_before(before: datetime, *, learned: Position | None, batch: int
 
 async def _purge_batch(before: datetime, learned: Position | None, batch: int) -> int:
     q = SqlBuilder()
-    guard = ""
+    # Parameters in the order they appear: SQLite's `?` placeholders are positional.
+    sql = f"SELECT e.id FROM recommendation_events e WHERE e.created_at < {q.param(before)}"  # noqa: S608
     if learned is not None:
         later = (
             f"(r.txid, r.id) > ({q.param(learned.txid)}, {q.param(learned.reward_id)})"
             if q.postgres
             else f"r.id > {q.param(learned.reward_id)}"
         )
-        guard = (
-            "AND NOT EXISTS (SELECT 1 FROM recommendation_rewards r "  # noqa: S608
+        sql += (
+            " AND NOT EXISTS (SELECT 1 FROM recommendation_rewards r "  # noqa: S608
             f"WHERE r.event_id = e.id AND {later})"
         )
-    ids = await q.rows(
-        f"SELECT e.id FROM recommendation_events e WHERE e.created_at < {q.param(before)} "  # noqa: S608
-        f"{guard} ORDER BY e.id LIMIT {int(batch)}"
-    )
+    ids = await q.rows(f"{sql} ORDER BY e.id LIMIT {int(batch)}")
     if not ids:
         return 0
     d = SqlBuilder(postgres=q.postgres)

@@ -102,7 +102,9 @@ async def test_export_before_archives_what_the_purge_will_delete(app, catalog, t
     archive = io.StringIO()
     summary = await export_log(archive, before=cutoff)
     assert (summary.decisions, summary.lines, summary.skipped) == (6, 18, 0)
-    exported = {json.loads(line)["event_id"].split(":")[0] for line in archive.getvalue().split()}
+    exported = {
+        json.loads(line)["event_id"].split(":")[0] for line in archive.getvalue().splitlines()
+    }
     assert exported == set(old)
 
     await runtime.learn_pending()
@@ -141,9 +143,9 @@ async def test_the_commands_archive_then_purge(app, catalog, settings, tmp_path)
 
     done = shop("export-log", "--before", before, "-o", str(archive))
     assert done.returncode == 0, done.stderr[-2000:]
-    assert {json.loads(line)["event_id"].split(":")[0] for line in archive.read_text().split()} == (
-        set(old)
-    )
+    assert {
+        json.loads(line)["event_id"].split(":")[0] for line in archive.read_text().splitlines()
+    } == (set(old))
     done = shop("purge-log", "--before", before)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "purged 3 decisions" in done.stderr
