@@ -20,7 +20,6 @@ from core.settings import Settings
 from models import RecommendationEvent, RecommendationReward
 from services.recommendations.candidates import CatalogIndexHolder, learner_views
 from services.recommendations.decisions import candidate_ids, rebuild
-from services.recommendations.learning import Learner
 from services.recommendations.model import VWThread, learner_from_snapshot
 from services.recommendations.snapshots import Position, SnapshotStore
 
@@ -36,16 +35,32 @@ async def main(url: str) -> None:
         published = await thread.call(
             "load", learner_from_snapshot, snapshot, await store.read(snapshot)
         )
-        reference = Learner(BanditLearner(), Position(), thread=thread, catalog=catalog)
-        async with asyncio.timeout(60):
-            learned = await reference.learn_committed()
+        # The reference: a plain loop over every reward row in (txid, id) order, apart from
+        # the learner's reading code (no horizon, no batches, no position).
+        reference = BanditLearner()
+        rows = await RecommendationReward.all().order_by("txid", "id")
+        logged = {
+            e.id: e for e in await RecommendationEvent.filter(id__in={r.event_id for r in rows})
+        }
+        products = await learner_views(candidate_ids(logged.values()), catalog.index)
+        position = Position()
+        for row in rows:
+            decision = rebuild(logged[row.event_id], products)
+            reference.learn(
+                decision.slate.example_for(
+                    row.product_id, row.reward, context=decision.context,
+                    candidates=decision.candidates,
+                )
+            )  # fmt: skip
+            position = position.after(row.id, row.txid, learned=True)
+        learned = position.learned
         events = await RecommendationEvent.all().order_by("-id").limit(20)
         products = await learner_views(candidate_ids(events), catalog.index)
         diffs = []
         for event in events:
             decision = rebuild(event, products)
             a = published.action_probabilities(decision.context, decision.candidates)
-            b = reference.model.action_probabilities(decision.context, decision.candidates)
+            b = reference.action_probabilities(decision.context, decision.candidates)
             diffs.append(float(np.max(np.abs(a - b))))
         result = {
             "rewards": await RecommendationReward.all().count(),
@@ -53,8 +68,8 @@ async def main(url: str) -> None:
                          "skipped": snapshot.position.skipped,
                          "digest": snapshot.position.digest, "term": snapshot.term,
                          "updates": published.updates},
-            "reference": {"learned": learned, "digest": reference.position.digest,
-                          "updates": reference.model.updates},
+            "reference": {"learned": learned, "digest": position.digest,
+                          "updates": reference.updates},
             "max_probability_difference": max(diffs) if diffs else None,
         }  # fmt: skip
         thread.close()

@@ -14,6 +14,7 @@ import numpy as np
 
 from models import ModelSnapshot, RecommendationReward, User
 from models.interaction import InteractionAction
+from services import events
 from services.auth import Viewer
 from services.recommendations import decide, feedback
 from services.recommendations.learning import Learner
@@ -193,3 +194,33 @@ async def test_every_reward_is_learned_once_when_feedback_races_learning(app, ca
     assert (position.learned, position.digest) == await _expected_digest()
     assert position.learned == await RecommendationReward.all().count() == 24
     assert runtime.model.updates == 24
+
+
+async def _next_event(subscription, timeout: float = 10.0):
+    async with asyncio.timeout(timeout):
+        return await anext(aiter(subscription))
+
+
+async def test_recommendations_updated_hears_of_learning_on_the_learner_and_elsewhere(
+    app, catalog, settings
+):
+    """The news behind `recommendationsUpdated`: the learner's process tells its own
+    subscribers when it learned from their reward; a serving process when it swapped in a
+    snapshot that holds it."""
+    learner = app.state.recommender
+    user = await User.create(clerk_id="user_news")
+    channel = events.learned_channel(user_id=user.id, session_id=None)
+    serving = RecommenderRuntime(settings, stand_for_learner=False)
+    await serving.start(app.state.hub)
+    try:
+        async with (
+            learner.learned.subscribe(channel) as here,
+            serving.learned.subscribe(channel) as there,
+        ):
+            await _reward_some(learner, Viewer(user=user), 1)
+            await learner.learn_pending()
+            await _next_event(here)
+            await learner.publish_snapshot()
+            await _next_event(there)
+    finally:
+        await serving.stop()
