@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from core.rate_limit import RateLimiter
 from core.settings import Settings
 from schema.errors import ErrorPolicy, SafeParserCache
+from schema.execution import install_executor
 from schema.fast_fields import speed_up_basic_fields
 from schema.limits import QueryLimits, QueryLimitsExtension
 from schema.mutation import Mutation
@@ -74,6 +75,7 @@ def build_schema(
         config=StrawberryConfig(relay_max_results=100),
     )
     speed_up_basic_fields(schema)
+    install_executor(schema, settings)
     return schema
 
 
