@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from core.rate_limit import RateLimiter
 from core.settings import Settings
+from schema.document_cache import DocumentMemo
 from schema.errors import ErrorPolicy, SafeParserCache
 from schema.execution import install_executor
 from schema.fast_fields import speed_up_basic_fields
@@ -53,15 +54,18 @@ def build_schema(
     settings = settings or Settings()
     hide_suggestions = not settings.introspection_enabled
     limits = query_limits(settings)
+    # Per-document results (limits measures, validation errors) shared across requests.
+    measures: DocumentMemo = DocumentMemo(maxsize=1024)
+    validations: DocumentMemo = DocumentMemo(maxsize=1024)
     extensions: list[Any] = [
         OperationMetrics,
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: SafeParserCache(maxsize=1024),
-        lambda: QueryLimitsExtension(limits),
+        lambda: QueryLimitsExtension(limits, cache=measures),
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
-    extensions.append(lambda: Validation(hide_suggestions=hide_suggestions))
+    extensions.append(lambda: Validation(hide_suggestions=hide_suggestions, cache=validations))
     if rate_limiter is not None:
         extensions.append(lambda: MutationRateLimit(rate_limiter))
     extensions.append(
@@ -74,6 +78,7 @@ def build_schema(
         extensions=extensions,
         config=StrawberryConfig(relay_max_results=100),
     )
+    schema.document_caches = {"limits": measures, "validation": validations}  # type: ignore[attr-defined]
     speed_up_basic_fields(schema)
     install_executor(schema, settings)
     return schema

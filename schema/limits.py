@@ -53,6 +53,8 @@ from strawberry.extensions import SchemaExtension
 
 from core.errors import ErrorCode
 from core.pagination import DEFAULT_PAGE_SIZE
+from schema.document_cache import DocumentMemo, int_variables
+from schema.errors import MAX_CACHED_QUERY_LENGTH
 
 PAGINATION_ARGUMENTS = ("first", "last")
 
@@ -307,8 +309,10 @@ class QueryLimitsExtension(SchemaExtension):
 
     Must come before the validation extension, which skips documents refused here."""
 
-    def __init__(self, limits: QueryLimits) -> None:
+    def __init__(self, limits: QueryLimits, cache: DocumentMemo | None = None) -> None:
         self.limits = limits
+        # Measures of parser-cached documents, shared across requests (schema/__init__.py).
+        self.cache = cache
         self.measured: QueryMeasure | None = None
         self.refused = False
         self.valid = False
@@ -316,14 +320,23 @@ class QueryLimitsExtension(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if context.pre_execution_errors is None and context.graphql_document is not None:
-            try:
-                self.measured = measure(
+            document = context.graphql_document
+
+            def run() -> QueryMeasure:
+                return measure(
                     context.schema._schema,
-                    context.graphql_document,
+                    document,
                     self.limits,
                     variables=context.variables,
                     operation_name=context.operation_name,
                 )
+
+            try:
+                if self.cache is None or len(context.query or "") > MAX_CACHED_QUERY_LENGTH:
+                    self.measured = run()
+                else:
+                    extra = (context.operation_name, int_variables(context.variables))
+                    self.measured = self.cache.get(document, extra, run)
             except RecursionError:
                 self.refused = True
                 context.pre_execution_errors = [

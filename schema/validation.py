@@ -14,7 +14,6 @@ This replaces Strawberry's `ValidationCache` for three reasons:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -31,6 +30,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from core.errors import ErrorCode
+from schema.document_cache import DocumentMemo
 from schema.errors import MAX_CACHED_QUERY_LENGTH
 
 NUL = "\x00"
@@ -62,7 +62,6 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-@lru_cache(maxsize=1024)
 def _validate(
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -77,8 +76,10 @@ def _validate(
 class Validation(SchemaExtension):
     """Validate unless an earlier extension already refused the document."""
 
-    def __init__(self, *, hide_suggestions: bool) -> None:
+    def __init__(self, *, hide_suggestions: bool, cache: DocumentMemo | None = None) -> None:
         self.hide_suggestions = hide_suggestions
+        # Shared by the extension instances of one schema (one is made per request).
+        self.cache = cache
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -87,13 +88,16 @@ class Validation(SchemaExtension):
                 GraphQLError(NUL_MESSAGE, extensions={"code": ErrorCode.BAD_USER_INPUT.value})
             ]
         if context.pre_execution_errors is None and context.graphql_document is not None:
+            document = context.graphql_document
+            rules = tuple(context.validation_rules)
+
+            def run() -> list[GraphQLError]:
+                return _validate(context.schema._schema, document, rules, self.hide_suggestions)
+
             large = len(context.query or "") > MAX_CACHED_QUERY_LENGTH
-            validate_document = _validate.__wrapped__ if large else _validate
-            errors = validate_document(
-                context.schema._schema,
-                context.graphql_document,
-                tuple(context.validation_rules),
-                self.hide_suggestions,
-            )
+            if large or self.cache is None:
+                errors = run()
+            else:
+                errors = self.cache.get(document, (rules, self.hide_suggestions), run)
             context.pre_execution_errors = list(errors)
         yield

@@ -121,19 +121,24 @@ async def test_a_body_under_the_limit_passes(client, db):
     assert response.json()["data"] == {"__typename": "Query"}
 
 
-async def test_large_documents_are_not_kept_in_the_caches(client, db):
+async def test_large_documents_are_not_kept_in_the_caches(client, app):
     from strawberry.extensions.parser_cache import _get_parse_cache
 
     from schema.errors import MAX_CACHED_QUERY_LENGTH
-    from schema.validation import _validate
 
+    caches = app.state.graphql_view.schema.document_caches
+    compiler = app.state.graphql_view.schema.compiler
     parse_cache = _get_parse_cache(1024)
     padding = " " * MAX_CACHED_QUERY_LENGTH  # insignificant whitespace: same document
     alias = f"u{uuid.uuid4().hex}"  # a document no earlier test has cached
     small = "{ " + alias + ": __typename facets { totalCount } }"
     for query, cached in ((small + padding, False), (small, True)):
-        parsed, validated = parse_cache.cache_info().currsize, _validate.cache_info().currsize
+        parsed = parse_cache.cache_info().currsize
+        validated, measured = len(caches["validation"]), len(caches["limits"])
+        compiled = len(compiler)
         body = await gql(client, query)
         assert body["data"]["facets"]["totalCount"] == 0
         assert parse_cache.cache_info().currsize - parsed == int(cached)
-        assert _validate.cache_info().currsize - validated == int(cached)
+        assert len(caches["validation"]) - validated == int(cached)
+        assert len(caches["limits"]) - measured == int(cached)
+        assert len(compiler) - compiled == int(cached)

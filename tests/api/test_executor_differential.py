@@ -192,7 +192,11 @@ async def _seed(client, app, token_for) -> tuple[IdPool, dict[str, dict[str, str
     }
     me = await gql_data(client, "{ me { id } }", token=shopper)
     await gql_data(client, "{ me { id } }", token=admin)
-    products = [global_id("Product", i) for i in range(1, 41)]
+    from models import Product
+
+    # Ids continue from earlier tests (the database is emptied with DELETE, not reset).
+    pks = await Product.filter(is_active=True, inventory__gte=10).order_by("id").limit(40)
+    products = [global_id("Product", p.id) for p in pks]
     add = (
         "mutation($p: ID!, $q: Int) "
         "{ addToCart(productId: $p, quantity: $q) { cart { itemCount } } }"
