@@ -221,7 +221,9 @@ class Builder:
         ns[f"NN{i}"] = non_null
         ns[f"FD{i}"] = field_def
         ns[f"PT{i}"] = spec.parent_type
-        ns[f"C{i}"] = self.completer(return_type, spec)
+        ns[f"C{i}"] = completer = self.completer(return_type, spec)
+        # Completers of objects whose `is_type_of` needs no info take no `Call`.
+        needs_call = getattr(completer, "needs_call", True)
         if parallel:
             store = [f"results[{key}] = v"]
             register = [f"if aw is None: aw = [{key}]", f"else: aw.append({key})"]
@@ -301,8 +303,9 @@ class Builder:
             else:
                 lines += [f"        v = C{i}(ex, v, None, None)"]
         else:
+            call = f"Call(S{i}, fp, {call_info})" if needs_call else "None"
             lines += [
-                f"        v = C{i}(ex, v, fp, Call(S{i}, fp, {call_info}))",
+                f"        v = C{i}(ex, v, fp, {call})",
                 "        if v.__class__ is not dict and is_aw(v):",
                 f"            v = await_completed(ex, v, NN{i}, N{i}, fp)",
                 *("            " + line for line in register),
@@ -347,10 +350,12 @@ class Builder:
         field_label = f"{spec.parent_type.name}.{spec.name}"
         if is_non_null_type(return_type):
             inner_type = return_type.of_type
+            message = f"Cannot return null for non-nullable field {field_label}."
             if is_leaf_type(inner_type):
                 return _leaf_completer(inner_type, field_label, non_null=True)
+            if is_object_type(inner_type):
+                return self._object_completer(inner_type, spec, null_message=message)
             inner = self.completer(inner_type, spec)
-            message = f"Cannot return null for non-nullable field {field_label}."
 
             def complete_non_null(ex: Any, value: Any, path: Any, call: Any) -> Any:
                 if isinstance(value, Exception):
@@ -396,9 +401,11 @@ class Builder:
 
         return complete_list
 
-    def _object_completer(self, object_type: GraphQLObjectType, spec: FieldSpec) -> Any:
+    def _object_completer(
+        self, object_type: GraphQLObjectType, spec: FieldSpec, null_message: str | None = None
+    ) -> Any:
         object_fn = self.subfields(object_type, spec)
-        return _object_step(object_type, object_fn, spec)
+        return _object_step(object_type, object_fn, spec, null_message)
 
     def _abstract_completer(self, abstract_type: Any, spec: FieldSpec) -> Any:
         by_type: dict[str, Any] = {}
@@ -458,7 +465,11 @@ def _leaf_completer(leaf_type: Any, field_label: str, *, non_null: bool) -> Any:
     return complete_leaf
 
 
-def _object_step(object_type: GraphQLObjectType, object_fn: Any, spec: FieldSpec) -> Any:
+def _object_step(
+    object_type: GraphQLObjectType, object_fn: Any, spec: FieldSpec, null_message: str | None
+) -> Any:
+    """Completes an object value (of a non-null type when `null_message` is given: null is
+    then the field error graphql-core raises for it)."""
     is_type_of = object_type.is_type_of
     hint = hints.hint_of(is_type_of)
     info_free = hint is not None and hint[0] == hints.INFO_FREE
@@ -469,15 +480,20 @@ def _object_step(object_type: GraphQLObjectType, object_fn: Any, spec: FieldSpec
             if isinstance(value, Exception):
                 raise value
             if value is None or value is Undefined:
+                if null_message is not None:
+                    raise TypeError(null_message)
                 return None
             return object_fn(ex, value, path)
 
+        complete_object.needs_call = False  # type: ignore[attr-defined]
         return complete_object
 
     def complete_checked_object(ex: Any, value: Any, path: Any, call: Any) -> Any:
         if isinstance(value, Exception):
             raise value
         if value is None or value is Undefined:
+            if null_message is not None:
+                raise TypeError(null_message)
             return None
         verdict = is_type_of(value, None if info_free else call.get_info(ex))
         if verdict is not True and verdict is not False and ex.is_awaitable(verdict):
@@ -486,6 +502,7 @@ def _object_step(object_type: GraphQLObjectType, object_fn: Any, spec: FieldSpec
             raise invalid_return_type_error(object_type, value, spec.details)
         return object_fn(ex, value, path)
 
+    complete_checked_object.needs_call = not info_free  # type: ignore[attr-defined]
     return complete_checked_object
 
 
