@@ -201,7 +201,7 @@ async def run(args) -> None:
         token, order_id = await prepare_shopper(settings, bases["compiled"], sellable)
         lines = [
             f"shopgraph read benchmarks: {args.products} products on PostgreSQL, "
-            f"one uvicorn worker per server; load load average at start: {os.getloadavg()[0]:.1f}"
+            f"one uvicorn worker per server; load average at start: {os.getloadavg()[0]:.1f}"
         ]
         for scenario in wanted:
             if scenario.name == "order":
