@@ -20,6 +20,7 @@ from tortoise import connections
 
 from core.sql import SqlBuilder, on_postgres
 from models import Product
+from models.row_loader import row_loader
 
 PRODUCT_COLUMNS = tuple(Product._meta.db_fields)
 SEARCH_TERM_LIMIT = 8
@@ -280,6 +281,9 @@ async def price_bounds(flt: ProductFilter) -> tuple[Decimal | None, Decimal | No
     )
 
 
+_load_product = row_loader(Product)
+
+
 def row_to_product(row: dict[str, Any]) -> Product:
-    # Extra keys (`_rank`) are ignored by Tortoise's row loader.
-    return Product._init_from_db(**row)
+    # Extra keys (`_rank`) are ignored, as by Tortoise's own row loader.
+    return _load_product(row)
