@@ -192,6 +192,8 @@ class Builder:
     def _define(self, source: str, namespace: dict[str, Any], name: str) -> Any:
         namespace.update(
             Path=Path,
+            # `tuple.__new__` builds the same Path without its Python-level `__new__`.
+            tuple_new=tuple.__new__,
             Call=runtime.Call,
             field_error=runtime.field_error,
             complete_awaitable=runtime.complete_awaitable,
@@ -254,7 +256,7 @@ class Builder:
                 lines = ["try:", f"    {read}"]
                 slow = [
                     "if is_aw(v):",
-                    f"    fp = Path(path, {key}, {parent})",
+                    f"    fp = tuple_new(Path, (path, {key}, {parent}))",
                     f"    v = complete_awaitable(ex, v, C{i}, NN{i}, N{i}, fp, "
                     f"Call(S{i}, fp, None))",
                     *("    " + line for line in register),
@@ -268,12 +270,13 @@ class Builder:
                     lines.extend("    " + line for line in slow)
                 lines += [
                     "except Exception as e:",
-                    f"    v = field_error(ex, e, NN{i}, N{i}, Path(path, {key}, {parent}))",
+                    f"    v = field_error(ex, e, NN{i}, N{i}, "
+                    f"tuple_new(Path, (path, {key}, {parent})))",
                     *store,
                 ]
                 return lines
             call_info = "None"
-            lines = [f"fp = Path(path, {key}, {parent})", "try:", f"    {read}"]
+            lines = [f"fp = tuple_new(Path, (path, {key}, {parent}))", "try:", f"    {read}"]
         else:
             if field_def.resolve is None:
                 ns[f"R{i}"] = None
@@ -284,7 +287,7 @@ class Builder:
             call = self._call_code(spec, i, ns, resolver)
             call_info = "info"
             lines = [
-                f"fp = Path(path, {key}, {parent})",
+                f"fp = tuple_new(Path, (path, {key}, {parent}))",
                 f"info = ex.build_resolve_info(FD{i}, N{i}, PT{i}, fp)",
                 "try:",
                 f"    v = {call}",

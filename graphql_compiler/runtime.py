@@ -89,6 +89,7 @@ def complete_iterable(
 ) -> Any:  # fmt: skip
     """`complete_iterable_value` (without `@stream`)."""
     is_awaitable = ex.is_awaitable
+    tuple_new = tuple.__new__  # builds the Path without its Python-level `__new__`
     completed_results: list[Any] = []
     append = completed_results.append
     awaitable_indices: list[int] = []
@@ -96,7 +97,7 @@ def complete_iterable(
     index = 0
     try:
         for item in iterator:
-            item_path = Path(path, index, None)
+            item_path = tuple_new(Path, (path, index, None))
             if is_awaitable(item):
                 append(
                     complete_awaitable(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -191,14 +192,24 @@ def _cursor_param(sort_field: SortField, key: Any, sb: SqlBuilder) -> str:
 
 def cursor_key(sort_field: SortField, row: dict[str, Any]) -> Any:
     """The JSON-safe sort key of a raw row, as stored in its cursor."""
+    return cursor_key_reader(sort_field)(row)
+
+
+def cursor_key_reader(sort_field: SortField) -> Callable[[dict[str, Any]], Any]:
+    """`cursor_key` for one sort field, resolved once for a whole page of rows."""
     if sort_field is SortField.RELEVANCE:
-        return float(row["_rank"])
-    value = row[{"newest": "created_at"}.get(sort_field.value, sort_field.value)]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
+        return lambda row: float(row["_rank"])
+    column = {"newest": "created_at"}.get(sort_field.value, sort_field.value)
+
+    def key(row: dict[str, Any]) -> Any:
+        value = row[column]
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, datetime):
+            return value.isoformat()
+        return value
+
+    return key
 
 
 async def fetch_product_rows(
