@@ -84,6 +84,11 @@ def frozen_sources(monkeypatch):
             return random.Random(1234)
 
     monkeypatch.setattr(recommendations, "random", SeededRandom)
+    # Thousands of runs of the corpus' named operations must not take the metric's operation
+    # names (bounded per process, and asserted on by tests/api/test_metrics.py).
+    from schema import observability
+
+    monkeypatch.setattr(observability, "operation_label", lambda *_a, **_k: "differential")
 
     def reset() -> None:
         counter["n"] = 0
