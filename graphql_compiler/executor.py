@@ -29,8 +29,10 @@ from graphql import (
 from graphql.execution.collect_fields import FragmentDetails
 from graphql.execution.executor import Executor
 from graphql.execution.values import VariableValues
+from graphql.pyutils import async_reduce
 
-from graphql_compiler.plan import Builder, CompileError, run_serially
+from graphql_compiler.plan import Builder
+from graphql_compiler.spec import CompileError
 
 logger = logging.getLogger("graphql_compiler")
 
@@ -77,6 +79,26 @@ def _condition_variables(document: DocumentNode) -> tuple[str, ...]:
         if isinstance(definition, (OperationDefinitionNode, FragmentDefinitionNode)):
             visit(definition.selection_set)
     return tuple(names)
+
+
+def run_serially(ex: Any, root_value: Any, fields: list[tuple[str, Any]]) -> Any:
+    """graphql-core's `execute_fields_serially` over compiled root fields."""
+    is_awaitable = ex.is_awaitable
+
+    def reducer(results: dict[str, Any], item: tuple[str, Any]) -> Any:
+        key, field_fn = item
+        result = field_fn(ex, root_value, None)
+        if is_awaitable(result):
+
+            async def set_result() -> dict[str, Any]:
+                results[key] = await result
+                return results
+
+            return set_result()
+        results[key] = result
+        return results
+
+    return async_reduce(reducer, fields, {})
 
 
 class CompiledOperation:

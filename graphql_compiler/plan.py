@@ -6,7 +6,7 @@ merging, fragments, type conditions and directives mean exactly what they mean t
 result dict with every field inlined: the resolver call (or, for a resolver hinted as an
 attribute read, the read itself), the completion of leaf values (a class check before the
 scalar's `coerce_output_value`), and graphql-core's error handling. Lists, abstract types
-and awaitables go through the helpers in `runtime.py`, which mirror graphql-core's steps.
+and awaitables go through `completers.py` and `runtime.py`, which mirror graphql-core's steps.
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ from graphql import (
     is_object_type,
 )
 from graphql.execution.collect_fields import collect_fields, collect_subfields
-from graphql.execution.executor import invalid_return_type_error
 from graphql.execution.values import VariableValues
-from graphql.pyutils import Path, Undefined, async_reduce, is_iterable
+from graphql.pyutils import Path
 
-from graphql_compiler import hints, runtime
+from graphql_compiler import completers, hints, runtime
+from graphql_compiler.spec import CompileError, FieldSpec
 
 _IMMUTABLE = (str, int, float, bool, type(None), Decimal, Enum)
 # Built-in scalars whose `coerce_output_value` returns a value of this class unchanged.
@@ -51,25 +51,6 @@ _FAST_LEAF = {
         "v.__class__ is not int or not -2147483648 <= v <= 2147483647"
     ),
 }
-
-
-class CompileError(Exception):
-    """The operation uses something the compiler does not handle (the reason is the text)."""
-
-
-class FieldSpec:
-    """What is static about one field group of one parent type."""
-
-    __slots__ = ("details", "field_def", "key", "name", "nodes", "parent_type", "return_type")
-
-    def __init__(self, key: str, parent_type: GraphQLObjectType, field_def: Any, details: list):
-        self.key = key
-        self.parent_type = parent_type
-        self.field_def = field_def
-        self.details = details
-        self.nodes = [d.node for d in details]
-        self.name = self.nodes[0].name.value
-        self.return_type = field_def.type
 
 
 def _has_variables(value: Any) -> bool:
@@ -350,208 +331,33 @@ class Builder:
     # --- completers: (ex, value, path, call) -> completed value or awaitable ------------
 
     def completer(self, return_type: Any, spec: FieldSpec) -> Any:
+        """The completer of `return_type` for field `spec` (see completers.py)."""
         field_label = f"{spec.parent_type.name}.{spec.name}"
         if is_non_null_type(return_type):
             inner_type = return_type.of_type
             message = f"Cannot return null for non-nullable field {field_label}."
             if is_leaf_type(inner_type):
-                return _leaf_completer(inner_type, field_label, non_null=True)
+                return completers.leaf(inner_type, field_label, non_null=True)
             if is_object_type(inner_type):
-                return self._object_completer(inner_type, spec, null_message=message)
-            inner = self.completer(inner_type, spec)
-
-            def complete_non_null(ex: Any, value: Any, path: Any, call: Any) -> Any:
-                if isinstance(value, Exception):
-                    raise value
-                completed = inner(ex, value, path, call)
-                if completed is None:
-                    raise TypeError(message)
-                return completed
-
-            return complete_non_null
+                return self.object_completer(inner_type, spec, null_message=message)
+            return completers.non_null(self.completer(inner_type, spec), message)
         if is_list_type(return_type):
-            return self._list_completer(return_type, spec)
+            return completers.list_of(return_type, spec, self.completer(return_type.of_type, spec))
         if is_leaf_type(return_type):
-            return _leaf_completer(return_type, field_label, non_null=False)
+            return completers.leaf(return_type, field_label, non_null=False)
         if is_abstract_type(return_type):
-            return self._abstract_completer(return_type, spec)
+            # Each runtime type is compiled on first sight; the conditions are those of this
+            # variant, so the result is the one any request would get.
+            return completers.abstract(return_type, spec, self.object_completer)
         if is_object_type(return_type):
-            return self._object_completer(return_type, spec)
+            return self.object_completer(return_type, spec)
         raise CompileError("unexpected_output_type")
 
-    def _list_completer(self, list_type: Any, spec: FieldSpec) -> Any:
-        item_type = list_type.of_type
-        complete_item = self.completer(item_type, spec)
-        item_non_null = is_non_null_type(item_type)
-        nodes = spec.nodes
-        parent_name, field_name = spec.parent_type.name, spec.name
-        complete_iterable = runtime.complete_iterable
-
-        def complete_list(ex: Any, value: Any, path: Any, call: Any) -> Any:
-            if isinstance(value, Exception):
-                raise value
-            if value is None or value is Undefined:
-                return None
-            if value.__class__ is not list:
-                if ex.is_async_iterable(value):
-                    # Rare: graphql-core completes this subtree itself, its own way.
-                    return ex.complete_list_value(
-                        list_type, spec.details, call.get_info(ex), path, value, None
-                    )
-                if not is_iterable(value):
-                    raise runtime.not_iterable_error(parent_name, field_name)
-            return complete_iterable(ex, value, complete_item, item_non_null, nodes, path, call)
-
-        return complete_list
-
-    def _object_completer(
+    def object_completer(
         self, object_type: GraphQLObjectType, spec: FieldSpec, null_message: str | None = None
     ) -> Any:
         object_fn = self.subfields(object_type, spec)
-        return _object_step(object_type, object_fn, spec, null_message)
-
-    def _abstract_completer(self, abstract_type: Any, spec: FieldSpec) -> Any:
-        by_type: dict[str, Any] = {}
-        schema = self.schema
-        builder = self
-
-        def complete_runtime_object(
-            ex: Any, object_type: Any, value: Any, path: Any, call: Any
-        ) -> Any:
-            step = by_type.get(object_type.name)
-            if step is None:
-                # Compiled on first sight of this runtime type; the conditions are those
-                # of this variant, so the result is the one any request would get.
-                step = by_type[object_type.name] = builder._object_completer(object_type, spec)
-            return step(ex, value, path, call)
-
-        resolve_type = abstract_type.resolve_type
-
-        def complete_abstract(ex: Any, value: Any, path: Any, call: Any) -> Any:
-            if isinstance(value, Exception):
-                raise value
-            if value is None or value is Undefined:
-                return None
-            info = call.get_info(ex)
-            runtime_type = (resolve_type or ex.type_resolver)(value, info, abstract_type)
-            if ex.is_awaitable(runtime_type):
-                return _abstract_async(
-                    ex, runtime_type, abstract_type, spec, info, value, path, call,
-                    complete_runtime_object,
-                )  # fmt: skip
-            object_type = ex.ensure_valid_runtime_type(
-                runtime_type, abstract_type, spec.details, info, value
-            )
-            return complete_runtime_object(ex, object_type, value, path, call)
-
-        del schema
-        return complete_abstract
+        return completers.object_of(object_type, object_fn, spec, null_message)
 
 
-def _leaf_completer(leaf_type: Any, field_label: str, *, non_null: bool) -> Any:
-    coerce = leaf_type.coerce_output_value
-    message = f"Cannot return null for non-nullable field {field_label}."
-    leaf_error = runtime.leaf_error
-
-    def complete_leaf(ex: Any, value: Any, path: Any, call: Any) -> Any:
-        if isinstance(value, Exception):
-            raise value
-        if value is None or value is Undefined:
-            if non_null:
-                raise TypeError(message)
-            return None
-        coerced = coerce(value)
-        if coerced is Undefined or coerced is None:
-            raise leaf_error(leaf_type, value, coerced)
-        return coerced
-
-    return complete_leaf
-
-
-def _object_step(
-    object_type: GraphQLObjectType, object_fn: Any, spec: FieldSpec, null_message: str | None
-) -> Any:
-    """Completes an object value (of a non-null type when `null_message` is given: null is
-    then the field error graphql-core raises for it)."""
-    is_type_of = object_type.is_type_of
-    hint = hints.hint_of(is_type_of)
-    info_free = hint is not None and hint[0] == hints.INFO_FREE
-
-    if is_type_of is None:
-
-        def complete_object(ex: Any, value: Any, path: Any, call: Any) -> Any:
-            if isinstance(value, Exception):
-                raise value
-            if value is None or value is Undefined:
-                if null_message is not None:
-                    raise TypeError(null_message)
-                return None
-            return object_fn(ex, value, path)
-
-        complete_object.needs_call = False  # type: ignore[attr-defined]
-        return complete_object
-
-    def complete_checked_object(ex: Any, value: Any, path: Any, call: Any) -> Any:
-        if isinstance(value, Exception):
-            raise value
-        if value is None or value is Undefined:
-            if null_message is not None:
-                raise TypeError(null_message)
-            return None
-        verdict = is_type_of(value, None if info_free else call.get_info(ex))
-        if verdict is not True and verdict is not False and ex.is_awaitable(verdict):
-            return _object_async(ex, verdict, object_type, object_fn, spec, value, path)
-        if not verdict:
-            raise invalid_return_type_error(object_type, value, spec.details)
-        return object_fn(ex, value, path)
-
-    complete_checked_object.needs_call = not info_free  # type: ignore[attr-defined]
-    return complete_checked_object
-
-
-async def _object_async(
-    ex: Any, verdict: Any, object_type: Any, object_fn: Any, spec: FieldSpec, value: Any,
-    path: Any,
-) -> Any:  # fmt: skip
-    if not await verdict:
-        raise invalid_return_type_error(object_type, value, spec.details)
-    completed = object_fn(ex, value, path)
-    if ex.is_awaitable(completed):
-        return await completed
-    return completed  # pragma: no cover
-
-
-async def _abstract_async(
-    ex: Any, runtime_type: Any, abstract_type: Any, spec: FieldSpec, info: Any, value: Any,
-    path: Any, call: Any, complete_runtime_object: Any,
-) -> Any:  # fmt: skip
-    object_type = ex.ensure_valid_runtime_type(
-        await runtime_type, abstract_type, spec.details, info, value
-    )
-    completed = complete_runtime_object(ex, object_type, value, path, call)
-    if ex.is_awaitable(completed):
-        return await completed
-    return completed  # pragma: no cover
-
-
-def run_serially(ex: Any, root_value: Any, fields: list[tuple[str, Any]]) -> Any:
-    """graphql-core's `execute_fields_serially` over compiled root fields."""
-    is_awaitable = ex.is_awaitable
-
-    def reducer(results: dict[str, Any], item: tuple[str, Any]) -> Any:
-        key, field_fn = item
-        result = field_fn(ex, root_value, None)
-        if is_awaitable(result):
-
-            async def set_result() -> dict[str, Any]:
-                results[key] = await result
-                return results
-
-            return set_result()
-        results[key] = result
-        return results
-
-    return async_reduce(reducer, fields, {})
-
-
-__all__ = ["Builder", "CompileError", "is_iterable", "run_serially"]
+__all__ = ["Builder", "CompileError"]
