@@ -37,6 +37,7 @@ from graphql_compiler.spec import CompileError
 logger = logging.getLogger("graphql_compiler")
 
 _MISSING = object()
+MAX_REMEMBERED_FAILURES = 64  # per document
 CONDITION_DIRECTIVES = ("skip", "include")
 
 # Why an execution ran on graphql-core instead (the label of the fallback counter).
@@ -152,26 +153,53 @@ class CompiledDocument:
         self.hash = document_hash(source)
         self.conditions: tuple[str, ...] | None = None
         self.variants: dict[tuple, CompiledOperation] = {}
+        # Variants that could not be compiled, with the reason: not tried (or logged) again.
+        self.failed: dict[tuple, str] = {}
 
     def variant(self, ex: Executor) -> CompiledOperation:
         if self.conditions is None:
             self.conditions = _condition_variables(_document_of(ex))
         coerced = ex.variable_values.coerced
-        key = tuple(coerced.get(name, _MISSING) for name in self.conditions)
-        compiled = self.variants.get(key)
-        if compiled is None:
-            if len(self.variants) >= self.compiler.max_variants:
-                raise CompileError("condition_variants")
-            values = VariableValues(
-                {n: ex.variable_values.sources[n] for n in self.conditions if n in coerced},
-                {n: coerced[n] for n in self.conditions if n in coerced},
-            )
-            root_type = ex.schema.get_root_type(ex.operation.operation)
-            if root_type is None:
-                raise CompileError("no_root_type")
-            builder = Builder(ex.schema, ex.fragments, ex.operation, values, ex.hide_suggestions)
-            compiled = self.variants[key] = CompiledOperation(builder, root_type)
+        try:
+            key = tuple(coerced.get(name, _MISSING) for name in self.conditions)
+            compiled = self.variants.get(key)
+        except TypeError:  # an unhashable condition value (validation should refuse it)
+            raise CompileError("compile_error") from None
+        if compiled is not None:
+            return compiled
+        if key in self.failed:
+            raise CompileError(self.failed[key])
+        try:
+            return self._compile(ex, key, coerced)
+        except CompileError as exc:
+            self._remember_failure(key, str(exc))
+            raise
+        except RecursionError:
+            self._remember_failure(key, "nested_too_deeply")
+            raise CompileError("nested_too_deeply") from None
+        except Exception:
+            logger.exception("graphql_compiler: compiling an operation failed")
+            self._remember_failure(key, "compile_error")
+            raise CompileError("compile_error") from None
+
+    def _compile(self, ex: Executor, key: tuple, coerced: dict[str, Any]) -> CompiledOperation:
+        if len(self.variants) >= self.compiler.max_variants:
+            raise CompileError("condition_variants")
+        assert self.conditions is not None
+        values = VariableValues(
+            {n: ex.variable_values.sources[n] for n in self.conditions if n in coerced},
+            {n: coerced[n] for n in self.conditions if n in coerced},
+        )
+        root_type = ex.schema.get_root_type(ex.operation.operation)
+        if root_type is None:
+            raise CompileError("no_root_type")
+        builder = Builder(ex.schema, ex.fragments, ex.operation, values, ex.hide_suggestions)
+        compiled = self.variants[key] = CompiledOperation(builder, root_type)
         return compiled
+
+    def _remember_failure(self, key: tuple, reason: str) -> None:
+        if len(self.failed) < MAX_REMEMBERED_FAILURES:
+            self.failed[key] = reason
 
 
 def _document_of(ex: Executor) -> DocumentNode:

@@ -135,3 +135,21 @@ async def test_info_free_is_type_of_gets_no_info_and_others_get_it():
     schema.get_type("Thing").is_type_of = checked
     await run(schema, "{ things { __typename } }", ExecutionCompiler(schema).executor_class())
     assert seen[2:] == ["things", "things"]
+
+
+async def test_a_compile_error_falls_back_once_logged_then_remembered(monkeypatch, caplog):
+    schema, _ = schema_with_loader([])
+    compiler = ExecutionCompiler(schema)
+    executor = compiler.executor_class()
+    calls = []
+
+    def broken(self, root_type):
+        calls.append(root_type)
+        raise RuntimeError("a compiler bug")
+
+    monkeypatch.setattr("graphql_compiler.plan.Builder.root", broken)
+    for _ in range(3):
+        assert json.loads(await run(schema, "{ hello }", executor)) == {"data": {"hello": "hi"}}
+    assert compiler.fallbacks["compile_error"] == 3
+    assert len(calls) == 1  # compiled (and logged) once, then remembered
+    assert sum("compiling an operation failed" in r.message for r in caplog.records) == 1
