@@ -94,7 +94,7 @@ SERVERS = {
 BOTH = ("handwritten", "graphql_core", "compiled", "reference")
 
 
-class DifferentData(SystemExit):
+class DifferentData(Exception):
     pass
 
 
