@@ -53,6 +53,14 @@ class AfterCommit:
 _current: ContextVar[AfterCommit | None] = ContextVar("shopgraph_after_commit", default=None)
 
 
+def after_commit(fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> None:
+    """Register `fn` on the innermost `atomic()` block (for code that is handed no `tx`)."""
+    hooks = _current.get()
+    if hooks is None:
+        raise RuntimeError("after_commit() must be called inside atomic()")
+    hooks.after_commit(fn, *args, **kwargs)
+
+
 @asynccontextmanager
 async def atomic() -> AsyncIterator[AfterCommit]:
     """A transaction (a savepoint when nested) whose after-commit callbacks run on success.

@@ -13,6 +13,14 @@ class CartItem(Model):
         "shop.Product", related_name="cart_items", on_delete=fields.CASCADE
     )
     quantity = fields.IntField()
+    # The recommendation the line was last added from (`addToCart(eventId:)`): its purchase
+    # is credited to that decision at checkout. Retention may purge the decision first.
+    recommendation_event = fields.ForeignKeyField(
+        "shop.RecommendationEvent",
+        related_name="cart_items",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -39,9 +39,10 @@ class RecommendationEvent(Model):
 class RecommendationReward(Model):
     """A reward on a recommended item: one learning example, learned once, replayable.
 
-    Unique per (decision, product, action): repeating an action on the same recommendation
-    is not learned twice, while distinct actions (a tick, then a purchase) each count. Action
-    `none` is the default reward of a shown item nobody reacted to within the window.
+    Unique per (decision, product, signal): an item carries at most one learned reward per
+    signal (`services.rewards`: tick and cross are one signal, the shopper's opinion), while
+    distinct signals (an opinion, then a purchase) each count. Signal and action `none` are
+    the default reward of a shown item nobody reacted to within the window.
     """
 
     id = fields.BigIntField(primary_key=True)
@@ -57,6 +58,7 @@ class RecommendationReward(Model):
     )
     product_id = fields.IntField()
     action = fields.CharField(max_length=16)
+    signal = fields.CharField(max_length=16)
     reward = fields.FloatField()
     slot = fields.IntField()
     probability = fields.FloatField()
@@ -64,4 +66,4 @@ class RecommendationReward(Model):
 
     class Meta:
         table = "recommendation_rewards"
-        unique_together = (("event", "product_id", "action"),)
+        unique_together = (("event", "product_id", "signal"),)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import strawberry
+
 from models.interaction import InteractionAction as ActionValue
 from resolvers.ids import product_pk
 from resolvers.payloads import with_user_errors
@@ -56,6 +58,22 @@ async def recommendations_query(
     info: Info, first: int = 10, context: RecommendationContextInput | None = None
 ) -> RecommendationSlate:
     return await decide_slate(info, first, context)
+
+
+async def credited_recommendation(
+    info: Info, event_id: strawberry.ID | None, product_id: int
+) -> recommendations.RewardTarget | None:
+    """The slate an action is credited to (`eventId` of a server-witnessed mutation):
+    UNKNOWN_EVENT unless it was shown to this shopper and recommended this product."""
+    if event_id is None:
+        return None
+    return await recommendations.reward_target(
+        recommender.current(),
+        event_id=str(event_id),
+        product_id=product_id,
+        user_id=info.context.viewer.user_id,
+        session_id=None,
+    )
 
 
 async def record_interaction(info: Info, input: RecordInteractionInput) -> RecordInteractionPayload:

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from core.errors import ErrorCode
 from resolvers.ids import pk_of, product_pk
 from resolvers.payloads import with_user_errors
+from resolvers.recommendations import credited_recommendation
 from schema.context import Info
 from schema.types.connections import connection, page_request
 from schema.types.sessions import (
@@ -36,15 +37,23 @@ async def start_ar_session(
     metadata: Annotated[
         JSON | None, strawberry.argument(description="Client details, at most 2 KB.")
     ] = None,
+    event_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(
+            description="The `eventId` of the recommendation slate the product was opened from."
+        ),
+    ] = None,
 ) -> ArSessionPayload:
     user = info.context.viewer.require_user()
 
     async def action() -> dict:
+        pk = product_pk(product_id)
         session = await ar_sessions.start_ar_session(
             user_id=user.id,
-            product_id=product_pk(product_id),
+            product_id=pk,
             rewards=info.context.rewards,
             metadata=metadata,
+            recommendation=await credited_recommendation(info, event_id, pk),
         )
         return {"ar_session": ArSessionType.from_model(session)}
 

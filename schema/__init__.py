@@ -19,6 +19,7 @@ from schema.limits import QueryLimits, QueryLimitsExtension
 from schema.mutation import Mutation
 from schema.observability import OperationMetrics
 from schema.query import Query
+from schema.scalars import SCALAR_OVERRIDES
 from schema.subscription import Subscription
 from schema.throttle import MutationRateLimit
 from schema.validation import Validation
@@ -77,6 +78,7 @@ def build_schema(
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(relay_max_results=100),
+        scalar_overrides=SCALAR_OVERRIDES,
     )
     schema.document_caches = {"limits": measures, "validation": validations}  # type: ignore[attr-defined]
     speed_up_basic_fields(schema)

@@ -6,9 +6,11 @@ This replaces Strawberry's `ValidationCache` for three reasons:
   enum names to schema-guessing tools such as clairvoyance;
 - a document already refused (by `QueryLimitsExtension`) is not validated at all, so an
   abusive document never reaches the costlier rules;
-- strings holding a NUL character (U+0000), in the document or in the variables, are
-  refused with BAD_USER_INPUT: PostgreSQL cannot store them in text or JSONB, so they would
-  otherwise fail deep in a query (found by the fuzzer), and SQLite would accept them.
+- strings that cannot be stored (`core.json_values.text_problem`: a NUL character or a
+  lone surrogate), in the document or anywhere in the variables, are refused with
+  BAD_USER_INPUT: PostgreSQL cannot store them in text or JSONB, orjson cannot encode a lone
+  surrogate, so they would otherwise fail deep in a query or a background writer (found by
+  the fuzzer and by an attack on the decision log), and SQLite would accept them.
 """
 
 from __future__ import annotations
@@ -30,36 +32,34 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from core.errors import ErrorCode
+from core.json_values import text_problem
 from schema.document_cache import DocumentMemo
 from schema.errors import MAX_CACHED_QUERY_LENGTH
 
-NUL = "\x00"
-NUL_MESSAGE = "Strings must not contain the NUL character (U+0000)"
 
-
-class NoNulCharactersRule(ValidationRule):
+class StorableStringsRule(ValidationRule):
     def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
-        if NUL in node.value:
+        if problem := text_problem(node.value):
             self.report_error(
-                GraphQLError(NUL_MESSAGE, node, extensions={"code": ErrorCode.BAD_USER_INPUT.value})
+                GraphQLError(problem, node, extensions={"code": ErrorCode.BAD_USER_INPUT.value})
             )
 
 
-def _has_nul(value: Any) -> bool:
-    """Whether a NUL is in any string (or object key) of decoded JSON; iterative, since
-    variables may be nested deeper than Python's recursion limit."""
+def _text_problem_in(value: Any) -> str | None:
+    """Why a string (or object key) somewhere in decoded JSON cannot be stored, or None;
+    iterative, since variables may be nested deeper than Python's recursion limit."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if NUL in item:
-                return True
+            if problem := text_problem(item):
+                return problem
         elif isinstance(item, Mapping):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-    return False
+    return None
 
 
 def _validate(
@@ -69,7 +69,7 @@ def _validate(
     hide_suggestions: bool,
 ) -> list[GraphQLError]:
     # Strawberry's own `validate_document` adds these two rules; keep them.
-    rules = (*rules, MaybeNullValidationRule, OneOfInputValidationRule, NoNulCharactersRule)
+    rules = (*rules, MaybeNullValidationRule, OneOfInputValidationRule, StorableStringsRule)
     return validate(schema, document, rules, hide_suggestions=hide_suggestions)
 
 
@@ -83,9 +83,11 @@ class Validation(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if context.pre_execution_errors is None and _has_nul(context.variables):
+        if context.pre_execution_errors is None and (
+            problem := _text_problem_in(context.variables)
+        ):
             context.pre_execution_errors = [
-                GraphQLError(NUL_MESSAGE, extensions={"code": ErrorCode.BAD_USER_INPUT.value})
+                GraphQLError(problem, extensions={"code": ErrorCode.BAD_USER_INPUT.value})
             ]
         if context.pre_execution_errors is None and context.graphql_document is not None:
             document = context.graphql_document

@@ -6,33 +6,35 @@ private to their owner: anyone else -- admins included -- gets SESSION_NOT_FOUND
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
-from core.errors import DomainError, ErrorCode, InvalidInput
+from core.errors import DomainError, ErrorCode
+from core.json_values import json_object
 from core.transactions import atomic
 from models import ARSession, Product
 from models.interaction import InteractionAction
 from services.interactions import record_interaction
+from services.recommendations import RewardTarget
 from services.rewards import RewardTable
 
 MAX_METADATA_BYTES = 2048
 
 
 def _metadata(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InvalidInput("`metadata` must be a JSON object", field="metadata")
-    if len(json.dumps(value, separators=(",", ":"))) > MAX_METADATA_BYTES:
-        raise InvalidInput(f"`metadata` is limited to {MAX_METADATA_BYTES} bytes", field="metadata")
-    return value
+    return json_object(value, field="metadata", max_bytes=MAX_METADATA_BYTES)
 
 
 async def start_ar_session(
-    *, user_id: int, product_id: int, rewards: RewardTable, metadata: Any = None
+    *,
+    user_id: int,
+    product_id: int,
+    rewards: RewardTable,
+    metadata: Any = None,
+    recommendation: RewardTarget | None = None,
 ) -> ARSession:
+    """Start viewing a product in AR (an `ar_view`, credited to `recommendation` if the
+    product was opened from a slate)."""
     details = _metadata(metadata)
     product = await Product.get_or_none(id=product_id)
     if product is None:
@@ -52,7 +54,11 @@ async def start_ar_session(
             product_id=product_id,
             action=InteractionAction.AR_VIEW,
             user_id=user_id,
-            context={"arSessionId": session.id},
+            context={
+                "arSessionId": session.id,
+                **(recommendation.as_context() if recommendation else {}),
+            },
+            attributed_to=recommendation,
         )
     return session
 

@@ -19,10 +19,12 @@ from tortoise import connections
 
 from core.errors import DomainError, ErrorCode
 from core.money import Money
+from core.sql import lock_row
 from core.transactions import atomic
-from models import CartItem, Product, User
+from models import CartItem, Product
 from models.interaction import InteractionAction
 from services.interactions import record_interaction
+from services.recommendations import RewardTarget
 from services.rewards import RewardTable
 
 MAX_LINE_QUANTITY = 99
@@ -63,9 +65,9 @@ class Cart:
 async def lock_cart(user_id: int) -> None:
     """Serialise changes to one shopper's cart (and their checkouts) until the transaction ends.
 
-    A no-op on SQLite, where transactions are serialised anyway (`core.sqlite_client`).
+    On SQLite, transactions are serialised anyway (`core.sqlite_client`).
     """
-    await User.filter(id=user_id).select_for_update(no_key=True).values_list("id")
+    await lock_row("users", user_id)
 
 
 async def get_cart(user_id: int, *, currency: str) -> Cart:
@@ -110,36 +112,52 @@ def _check_stock(product: Product, quantity: int) -> None:
         )
 
 
-async def _add_quantity(user_id: int, product_id: int, quantity: int) -> int:
+async def _add_quantity(
+    user_id: int, product_id: int, quantity: int, recommendation_event: int | None
+) -> int:
     """Insert the line or add to it in one statement; returns the line's new quantity.
 
     Atomic on its own (the unique (user, product) index arbitrates), so two concurrent adds
-    always sum, whatever lock the caller holds.
+    always sum, whatever lock the caller holds. A line remembers the last recommendation it
+    was added from (last touch), which its purchase is credited to.
     """
     conn = connections.get("default")
-    p = [f"${i}" for i in range(1, 6)] if conn.capabilities.dialect == "postgres" else ["?"] * 5
+    p = [f"${i}" for i in range(1, 7)] if conn.capabilities.dialect == "postgres" else ["?"] * 6
     # Only placeholders are spliced in; every value is a bound parameter.
     sql = (
-        "INSERT INTO cart_items (user_id, product_id, quantity, created_at, updated_at) "  # noqa: S608
-        f"VALUES ({', '.join(p)}) "
+        "INSERT INTO cart_items (user_id, product_id, quantity, recommendation_event_id, "  # noqa: S608
+        f"created_at, updated_at) VALUES ({', '.join(p)}) "
         "ON CONFLICT (user_id, product_id) DO UPDATE "
-        "SET quantity = cart_items.quantity + excluded.quantity, updated_at = excluded.updated_at "
+        "SET quantity = cart_items.quantity + excluded.quantity, "
+        "recommendation_event_id = COALESCE(excluded.recommendation_event_id, "
+        "cart_items.recommendation_event_id), updated_at = excluded.updated_at "
         "RETURNING quantity"
     )
     now = datetime.now(UTC)
-    rows = await conn.execute_query_dict(sql, [user_id, product_id, quantity, now, now])
+    rows = await conn.execute_query_dict(
+        sql, [user_id, product_id, quantity, recommendation_event, now, now]
+    )
     return int(rows[0]["quantity"])
 
 
 async def add_to_cart(
-    *, user_id: int, product_id: int, quantity: int, rewards: RewardTable, currency: str
+    *,
+    user_id: int,
+    product_id: int,
+    quantity: int,
+    rewards: RewardTable,
+    currency: str,
+    recommendation: RewardTarget | None = None,
 ) -> Cart:
-    """Add `quantity` units (quantities of the same product add up) and record a cart add."""
+    """Add `quantity` units (quantities of the same product add up) and record a cart add,
+    credited to `recommendation` when the product was added from a slate."""
     _check_quantity(quantity, allow_zero=False)
     product = await _sellable_product(product_id)
     async with atomic():
         await lock_cart(user_id)
-        total = await _add_quantity(user_id, product_id, quantity)
+        total = await _add_quantity(
+            user_id, product_id, quantity, recommendation.event_pk if recommendation else None
+        )
         # Checked after the write, inside the transaction: a failure rolls the add back.
         if total > MAX_LINE_QUANTITY:
             raise DomainError(
@@ -159,7 +177,11 @@ async def add_to_cart(
             product_id=product_id,
             action=InteractionAction.CART_ADD,
             user_id=user_id,
-            context={"quantity": quantity},
+            context={
+                "quantity": quantity,
+                **(recommendation.as_context() if recommendation else {}),
+            },
+            attributed_to=recommendation,
         )
     return await get_cart(user_id, currency=currency)
 

@@ -11,7 +11,6 @@ checkouts and with each other.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
@@ -19,6 +18,7 @@ from urllib.parse import urlparse
 from tortoise.expressions import F
 
 from core.errors import DomainError, ErrorCode, InvalidInput
+from core.json_values import json_object
 from core.money import parse_amount
 from core.transactions import atomic
 from models import Product
@@ -73,24 +73,12 @@ def _url(value: Any, field: str) -> str:
     return url
 
 
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
-
-
 def _features(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
+    if value is None:
         raise InvalidInput("`features` must be a JSON object", field="features")
-    if len(json.dumps(value, separators=(",", ":"))) > MAX_FEATURES_BYTES:
-        raise InvalidInput(f"`features` is limited to {MAX_FEATURES_BYTES} bytes", field="features")
-    if _depth(value) > MAX_FEATURES_DEPTH:
-        raise InvalidInput(
-            f"`features` nests at most {MAX_FEATURES_DEPTH} levels", field="features"
-        )
-    return value
+    return json_object(
+        value, field="features", max_bytes=MAX_FEATURES_BYTES, max_depth=MAX_FEATURES_DEPTH
+    )
 
 
 def _inventory(value: Any, field: str = "inventory") -> int:

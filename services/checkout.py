@@ -34,6 +34,7 @@ from models.interaction import InteractionAction
 from services import events
 from services.cart import lock_cart
 from services.interactions import record_interaction
+from services.recommendations import credited_targets
 from services.rewards import RewardTable
 
 MAX_KEY_LENGTH = 200
@@ -41,6 +42,8 @@ KEY_FIELD = "idempotencyKey"
 
 # (cart item id, product id, quantity), sorted by product id.
 CartRows = list[tuple[int, int, int]]
+# Cart item id -> the recommendation (decision pk) the line was added from.
+Credits = dict[int, int]
 
 
 def cart_fingerprint(lines: Iterable[tuple[int, int]]) -> str:
@@ -66,12 +69,18 @@ async def checkout(
     try:
         async with atomic() as tx:
             await lock_cart(user_id)
-            cart = await _cart_rows(user_id)
+            cart, credits = await _cart_rows_and_credits(user_id)
             existing = await Order.get_or_none(user_id=user_id, idempotency_key=key)
             if existing is not None:
                 return _replay(existing, cart)
             return await _place_order(
-                tx, user_id=user_id, key=key, cart=cart, rewards=rewards, currency=currency
+                tx,
+                user_id=user_id,
+                key=key,
+                cart=cart,
+                credits=credits,
+                rewards=rewards,
+                currency=currency,
             )
     except IntegrityError:
         # Rolled back. Unless a twin request committed an order with this key, it is a bug.
@@ -82,12 +91,18 @@ async def checkout(
 
 
 async def _cart_rows(user_id: int) -> CartRows:
+    rows, _ = await _cart_rows_and_credits(user_id)
+    return rows
+
+
+async def _cart_rows_and_credits(user_id: int) -> tuple[CartRows, Credits]:
     rows = (
         await CartItem.filter(user_id=user_id)
         .order_by("product_id")
-        .values_list("id", "product_id", "quantity")
+        .values_list("id", "product_id", "quantity", "recommendation_event_id")
     )
-    return [(int(i), int(p), int(q)) for i, p, q in rows]
+    cart = [(int(i), int(p), int(q)) for i, p, q, _ in rows]
+    return cart, {int(i): int(e) for i, _, _, e in rows if e is not None}
 
 
 def _replay(order: Order, cart: CartRows) -> Order:
@@ -129,6 +144,7 @@ async def _place_order(
     user_id: int,
     key: str,
     cart: CartRows,
+    credits: Credits,
     rewards: RewardTable,
     currency: str,
 ) -> Order:
@@ -179,13 +195,21 @@ async def _place_order(
     )
     # Exactly the lines that were priced; a line added meanwhile would have waited on the lock.
     await CartItem.filter(id__in=[item_id for item_id, _, _ in cart]).delete()
-    for _, product_id, quantity in cart:
+    # A line added from a recommendation credits its purchase to that decision.
+    targets = await credited_targets([(credits[i], p) for i, p, _ in cart if i in credits])
+    for item_id, product_id, quantity in cart:
+        target = targets.get((credits[item_id], product_id)) if item_id in credits else None
         await record_interaction(
             rewards=rewards,
             product_id=product_id,
             action=InteractionAction.PURCHASE,
             user_id=user_id,
-            context={"orderId": order.id, "quantity": quantity},
+            context={
+                "orderId": order.id,
+                "quantity": quantity,
+                **(target.as_context() if target else {}),
+            },
+            attributed_to=target,
         )
     tx.after_commit(events.order_status_changed, order, previous=None)
     return order

@@ -7,7 +7,6 @@ and bumps the product's popularity the same way.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,14 +16,19 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from core.errors import DomainError, ErrorCode, InvalidInput
+from core.json_values import json_object
+from core.transactions import after_commit, atomic
 from models import Product, RecommendationReward, UserInteraction
 from models.interaction import InteractionAction
 from services import events
-from services.recommendations import RewardTarget, reward_target, shopper_key
+from services.recommendations import (
+    MAX_CONTEXT_BYTES,
+    RewardTarget,
+    reward_target,
+    shopper_key,
+)
 from services.recommender import REWARDS_CHANNEL, RecommenderRuntime
-from services.rewards import POPULARITY_DELTA, RewardTable
-
-MAX_CONTEXT_BYTES = 4096
+from services.rewards import CLIENT_REPORTED, POPULARITY_DELTA, RewardTable, learned_signal
 
 
 async def record_interaction(
@@ -35,9 +39,12 @@ async def record_interaction(
     user_id: int | None = None,
     session_id: str | None = None,
     context: dict[str, Any] | None = None,
+    attributed_to: RewardTarget | None = None,
 ) -> UserInteraction:
-    """Store one interaction with its reward. Runs inside the caller's transaction if any;
-    publishing and learning belong after the commit, to the caller."""
+    """Store one interaction with its reward; with `attributed_to` (the recommendation that
+    showed the product), also the learned reward on that decision, once per signal
+    (`services.rewards`). Must run inside the caller's `atomic()`: the learners are told
+    after the commit."""
     interaction = await UserInteraction.create(
         user_id=user_id,
         session_id=session_id,
@@ -49,6 +56,14 @@ async def record_interaction(
     delta = POPULARITY_DELTA[action]
     if delta:
         await Product.filter(id=product_id).update(popularity=F("popularity") + delta)
+    signal = learned_signal(action)
+    logged = (
+        attributed_to is not None
+        and signal is not None
+        and await _log_reward(interaction, attributed_to, signal)
+    )
+    if logged:
+        after_commit(events.publish, REWARDS_CHANNEL, {"eventId": attributed_to.event_id})
     return interaction
 
 
@@ -74,9 +89,14 @@ async def record_feedback(
     event_id: str | None = None,
     context: Any = None,
 ) -> UserInteraction:
-    """`recordInteraction`: store the interaction; with an `event_id`, also the reward on
-    that recommendation (once per decision, product and action), which the model learns
-    right after the commit."""
+    """`recordInteraction`: what only the client sees (a view, a tick, a cross); with an
+    `event_id`, also the reward on that recommendation, learned right after the commit."""
+    if action not in CLIENT_REPORTED:
+        raise InvalidInput(
+            "Cart adds, purchases and AR views are recorded by addToCart, checkout and "
+            "startArSession",
+            field="action",
+        )
     if user_id is None and not session_id:
         raise InvalidInput("Anonymous shoppers must send a `sessionId`", field="sessionId")
     context = validate_context(context)
@@ -88,28 +108,23 @@ async def record_feedback(
             runtime, event_id=event_id, product_id=product_id, user_id=user_id,
             session_id=session_id,
         )  # fmt: skip
-    new_reward = False
-    async with in_transaction():
+    async with atomic():
         interaction = await record_interaction(
             rewards=rewards, product_id=product_id, action=action, user_id=user_id,
             session_id=session_id if user_id is None else None,
             context={**context, **({"eventId": event_id} if event_id else {})},
+            attributed_to=target,
         )  # fmt: skip
-        if target is not None:
-            new_reward = await _log_reward(interaction, target, product_id, action)
     runtime.recent_categories.forget(shopper_key(user_id, session_id))
-    if new_reward:
-        runtime.notify_reward()
-        await events.publish(REWARDS_CHANNEL, {"eventId": event_id})
     await events.interaction_recorded(interaction)
     return interaction
 
 
-async def _log_reward(
-    interaction: UserInteraction, target: RewardTarget, product_id: int, action: InteractionAction
-) -> bool:
+async def _log_reward(interaction: UserInteraction, target: RewardTarget, signal: str) -> bool:
+    """Whether the reward was logged (False: this item has this signal on the decision)."""
+    product_id = interaction.product_id
     if await RecommendationReward.exists(
-        event_id=target.event_pk, product_id=product_id, action=action.value
+        event_id=target.event_pk, product_id=product_id, signal=signal
     ):
         return False
     try:
@@ -118,7 +133,8 @@ async def _log_reward(
                 event_id=target.event_pk,
                 interaction=interaction,
                 product_id=product_id,
-                action=action.value,
+                action=interaction.action.value,
+                signal=signal,
                 reward=interaction.reward,
                 slot=target.slot,
                 probability=target.probability,
@@ -129,10 +145,4 @@ async def _log_reward(
 
 
 def validate_context(context: Any) -> dict[str, Any]:
-    if context is None:
-        return {}
-    if not isinstance(context, dict):
-        raise InvalidInput("`context` must be a JSON object", field="context")
-    if len(json.dumps(context, separators=(",", ":"))) > MAX_CONTEXT_BYTES:
-        raise InvalidInput(f"`context` is limited to {MAX_CONTEXT_BYTES} bytes", field="context")
-    return context
+    return json_object(context, field="context", max_bytes=MAX_CONTEXT_BYTES)

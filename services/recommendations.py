@@ -3,7 +3,6 @@ sees, deciding a slate, and which rewards count as feedback on which decision.""
 
 from __future__ import annotations
 
-import json
 import random
 import time
 import uuid
@@ -20,12 +19,15 @@ from bandit.features import (
 )
 from core import metrics
 from core.errors import DomainError, ErrorCode, InvalidInput
+from core.json_values import json_object
 from models import Product, RecommendationEvent, UserInteraction
 from services.auth import Viewer
 from services.recommender import Decision, RecommenderRuntime
 
 MAX_SLATE = 50
-MAX_CONTEXT_FEATURES_BYTES = 2048
+# One size for every free-form context object a shopper sends: recommendation features and
+# interaction context.
+MAX_CONTEXT_BYTES = 4096
 MAX_TEXT = 64
 RECENT_INTERACTIONS = 20
 
@@ -60,14 +62,7 @@ def validate_request(
 ) -> RecommendationRequest:
     if not 1 <= first <= MAX_SLATE:
         raise InvalidInput(f"`first` must be between 1 and {MAX_SLATE}", field="first")
-    if features is None:
-        features = {}
-    if not isinstance(features, dict):
-        raise InvalidInput("`features` must be a JSON object", field="context.features")
-    if len(json.dumps(features, separators=(",", ":"))) > MAX_CONTEXT_FEATURES_BYTES:
-        raise InvalidInput(
-            f"`features` is limited to {MAX_CONTEXT_FEATURES_BYTES} bytes", field="context.features"
-        )
+    features = json_object(features, field="context.features", max_bytes=MAX_CONTEXT_BYTES)
     return RecommendationRequest(
         k=first,
         page=_text(page, "page"),
@@ -202,6 +197,15 @@ def _first_strings(preferences: dict[str, Any], keys: Sequence[str]) -> list[str
     return []
 
 
+def _shown_to(event: RecommendationEvent, *, user_id: int | None, session_id: str | None) -> bool:
+    """A signed-in shopper's slate answers to that account only; an anonymous slate to an
+    anonymous shopper with the same session (a signed-in user sending someone's session id
+    must not reward their slates)."""
+    if event.user_id is not None:
+        return event.user_id == user_id
+    return user_id is None and event.session_id is not None and event.session_id == session_id
+
+
 @dataclass(frozen=True)
 class RewardTarget:
     """The logged decision a reward applies to, and the recommended item's place in it."""
@@ -210,6 +214,10 @@ class RewardTarget:
     event_id: str
     slot: int
     probability: float
+
+    def as_context(self) -> dict[str, str]:
+        """What an interaction keeps of the recommendation it is credited to."""
+        return {"eventId": self.event_id}
 
 
 async def reward_target(
@@ -234,11 +242,7 @@ async def reward_target(
     event = await RecommendationEvent.get_or_none(event_id=event_id)
     if event is None:
         raise unknown
-    owner_user, owner_session = event.user_id, event.session_id
-    if owner_user is not None:
-        if owner_user != user_id:
-            raise unknown
-    elif owner_session is None or owner_session != session_id:
+    if not _shown_to(event, user_id=user_id, session_id=session_id):
         raise unknown
     items = decision.slate.items if decision else None
     if items is not None:
@@ -250,3 +254,21 @@ async def reward_target(
         if item["productId"] == product_id:
             return RewardTarget(event.id, event_id, item["slot"], item["probability"])
     raise unknown
+
+
+async def credited_targets(lines: Sequence[tuple[int, int]]) -> dict[tuple[int, int], RewardTarget]:
+    """For (decision pk, product id) pairs remembered by cart lines, the decisions' targets.
+
+    Pairs whose decision is gone (purged) or did not show the product are left out."""
+    events = {e.id: e for e in await RecommendationEvent.filter(id__in={pk for pk, _ in lines})}
+    found: dict[tuple[int, int], RewardTarget] = {}
+    for pk, product_id in lines:
+        event = events.get(pk)
+        item = (
+            next((i for i in event.items if i["productId"] == product_id), None) if event else None
+        )
+        if event is not None and item is not None:
+            found[(pk, product_id)] = RewardTarget(
+                pk, event.event_id, item["slot"], item["probability"]
+            )
+    return found

@@ -46,12 +46,13 @@ from services.candidates import (
     action_features,
     with_logged_state,
 )
+from services.rewards import DEFAULT_SIGNAL
 
 logger = logging.getLogger("shopgraph.recommender")
 
 REWARDS_CHANNEL = "rewards:all"
 WRITE_CHUNK = 8
-DEFAULT_ACTION = "none"
+DEFAULT_ACTION = DEFAULT_SIGNAL  # the action of a default reward is its signal, `none`
 LEARN_BATCH = 500
 GAP_PATIENCE_SECONDS = 30.0
 
@@ -367,6 +368,7 @@ class RecommenderRuntime:
                     event_id=event.id,
                     product_id=item["productId"],
                     action=DEFAULT_ACTION,
+                    signal=DEFAULT_SIGNAL,
                     reward=self.settings.default_reward,
                     slot=item["slot"],
                     probability=item["probability"],

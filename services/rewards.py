@@ -1,40 +1,92 @@
-"""The reward table: what each shopper action is worth to the recommender. One place only.
+"""What each shopper action means to the recommender: one table, one place.
 
-VW minimises cost, so the learner is given `cost = -reward`. Override entries with the
-`REWARDS` setting, e.g. `REWARDS='{"tick": 1.5, "purchase": 10}'`.
+For every action: its reward (VW minimises cost, so the learner is given `cost = -reward`),
+who may report it, what it says about the shopper, how much it adds to the product's
+popularity, and which learned *signal* it is on a recommended item.
+
+| action     | reported by              | reward | meaning     | learned signal |
+|------------|--------------------------|--------|-------------|----------------|
+| `view`     | client                   | 0      | impression  | none (below)   |
+| `tick`     | client                   | +1     | interest    | `opinion`      |
+| `cross`    | client                   | -1     | disinterest | `opinion`      |
+| `cart_add` | server: `addToCart`      | +2     | interest    | `cart_add`     |
+| `purchase` | server: `checkout`       | +5     | interest    | `purchase`     |
+| `ar_view`  | server: `startArSession` | +1     | interest    | `ar_view`      |
+
+Rules:
+- A client can only report what only the client sees: views, ticks and crosses. Cart adds,
+  purchases and AR views are witnessed by the server's own mutations, which attribute them
+  to a recommendation when given the slate's `eventId` (a purchase to the slate its cart
+  line was added from).
+- One (decision, item) pair carries at most one learned reward per signal. Tick and cross
+  are one signal, the shopper's *opinion*: the first one given is learned, a change of
+  mind later (a tick, then a cross) is stored as an interaction and shapes the shopper's
+  features, but is not learned again on that decision. Distinct signals add up (a tick, a
+  cart add and a purchase of one recommended item are three examples).
+- A view is an impression, not an outcome: an item that was shown, viewed or not, and got
+  no learned signal within the reward window gets the default reward when the window
+  closes (`DEFAULT_REWARD`, for the top `DEFAULT_REWARD_SLOTS` slots).
+
+Override rewards with the `REWARDS` setting, e.g. `REWARDS='{"tick": 1.5, "purchase": 10}'`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from types import MappingProxyType
 
 from models.interaction import InteractionAction
 
-DEFAULT_REWARDS: Mapping[InteractionAction, float] = MappingProxyType(
+
+class Meaning(StrEnum):
+    INTEREST = "interest"
+    DISINTEREST = "disinterest"
+    IMPRESSION = "impression"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRule:
+    reward: float
+    meaning: Meaning
+    reported_by_client: bool
+    # The learned signal on a recommended item (None: not learned by itself).
+    signal: str | None
+    # How much the action adds to the product's popularity (the catalog's POPULARITY sort
+    # and the recommender's popular candidates). Views count a little; crosses never lower
+    # it, so a product is not buried by being shown often.
+    popularity: float
+
+
+OPINION = "opinion"
+
+ACTION_RULES: Mapping[InteractionAction, ActionRule] = MappingProxyType(
     {
-        InteractionAction.VIEW: 0.0,
-        InteractionAction.TICK: 1.0,
-        InteractionAction.CROSS: -1.0,
-        InteractionAction.CART_ADD: 2.0,
-        InteractionAction.PURCHASE: 5.0,
-        InteractionAction.AR_VIEW: 1.0,
+        InteractionAction.VIEW: ActionRule(0.0, Meaning.IMPRESSION, True, None, 0.1),
+        InteractionAction.TICK: ActionRule(1.0, Meaning.INTEREST, True, OPINION, 1.0),
+        InteractionAction.CROSS: ActionRule(-1.0, Meaning.DISINTEREST, True, OPINION, 0.0),
+        InteractionAction.CART_ADD: ActionRule(2.0, Meaning.INTEREST, False, "cart_add", 2.0),
+        InteractionAction.PURCHASE: ActionRule(5.0, Meaning.INTEREST, False, "purchase", 5.0),
+        InteractionAction.AR_VIEW: ActionRule(1.0, Meaning.INTEREST, False, "ar_view", 1.0),
     }
 )
 
-# How much an action adds to a product's popularity (the catalog's POPULARITY sort and the
-# recommender's popular candidates). Views count a little; crosses never lower it, so a
-# product is not buried by being shown often.
-POPULARITY_DELTA: Mapping[InteractionAction, float] = MappingProxyType(
-    {
-        InteractionAction.VIEW: 0.1,
-        InteractionAction.TICK: 1.0,
-        InteractionAction.CROSS: 0.0,
-        InteractionAction.CART_ADD: 2.0,
-        InteractionAction.PURCHASE: 5.0,
-        InteractionAction.AR_VIEW: 1.0,
-    }
+DEFAULT_REWARDS: Mapping[InteractionAction, float] = MappingProxyType(
+    {action: rule.reward for action, rule in ACTION_RULES.items()}
 )
+POPULARITY_DELTA: Mapping[InteractionAction, float] = MappingProxyType(
+    {action: rule.popularity for action, rule in ACTION_RULES.items()}
+)
+CLIENT_REPORTED: frozenset[InteractionAction] = frozenset(
+    action for action, rule in ACTION_RULES.items() if rule.reported_by_client
+)
+# The signal of the default reward given when a window closes on an item with none.
+DEFAULT_SIGNAL = "none"
+
+
+def learned_signal(action: InteractionAction) -> str | None:
+    return ACTION_RULES[action].signal
 
 
 class RewardTable:

@@ -3,11 +3,12 @@
 The simulated shop (`bandit.simulation.World`) is loaded into a fresh database as real
 products and users. Each simulated event then goes through the same code a GraphQL request
 does: `recommendations.recommend` ranks the request's candidates and logs the decision,
-every tick / cross / cart add / purchase is posted with `interactions.record_feedback`
-against the slate's eventId, the reward window closes (immediately, in simulated time) so
-ignored items get the default reward, and the runtime's learning loop learns from the
-database. Random, popularity, the pure-library VW policy and the oracle run beside it on
-the same request stream.
+every tick and cross is posted with `interactions.record_feedback` against the slate's
+eventId, a cart add goes through the cart with that eventId and a purchase through
+checkout, the reward window closes (immediately, in simulated time) so ignored items get
+the default reward, and the runtime's learning loop learns from the database. Random,
+popularity, the pure-library VW policy and the oracle run beside it on the same request
+stream.
 
 The synchronous simulator drives this recommender from its own thread while the service
 layer runs on an event loop in another (Tortoise's connections belong to that loop).
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -29,12 +31,13 @@ from core.db import database
 from core.settings import Settings
 from models import Product, User
 from models.interaction import InteractionAction
-from services import interactions, recommendations
+from services import cart, checkout, interactions, recommendations
 from services.auth import Viewer
 from services.recommender import RecommenderRuntime
-from services.rewards import RewardTable
+from services.rewards import CLIENT_REPORTED, RewardTable
 
 T = TypeVar("T")
+CURRENCY = "USD"
 
 
 class ServiceLayer:
@@ -149,16 +152,30 @@ class ServiceRecommender:
         event_id = self._events.pop(request.request_id)
         user = self.users[request.user_id]
         for item, outcome in zip(shown, outcomes, strict=True):
-            for action in outcome.events:
-                await interactions.record_feedback(
-                    rewards=self.rewards,
-                    runtime=runtime,
-                    product_id=self.product_ids[item.action_id],
-                    action=InteractionAction(action),
-                    user_id=user.id,
-                    session_id=None,
-                    event_id=event_id,
-                )
+            product_id = self.product_ids[item.action_id]
+            for action in map(InteractionAction, outcome.events):
+                if action in CLIENT_REPORTED:
+                    await interactions.record_feedback(
+                        rewards=self.rewards, runtime=runtime, product_id=product_id,
+                        action=action, user_id=user.id, session_id=None, event_id=event_id,
+                    )  # fmt: skip
+                elif action is InteractionAction.CART_ADD:
+                    # As the API does it: the server witnesses the add, credited to the slate.
+                    target = await recommendations.reward_target(
+                        runtime, event_id=event_id, product_id=product_id, user_id=user.id,
+                        session_id=None,
+                    )  # fmt: skip
+                    await cart.clear_cart(user_id=user.id, currency=CURRENCY)
+                    await cart.add_to_cart(
+                        user_id=user.id, product_id=product_id, quantity=1,
+                        rewards=self.rewards, currency=CURRENCY, recommendation=target,
+                    )  # fmt: skip
+                elif action is InteractionAction.PURCHASE:
+                    await checkout.checkout(
+                        user_id=user.id, idempotency_key=uuid.uuid4().hex,
+                        rewards=self.rewards, currency=CURRENCY,
+                    )  # fmt: skip
+        await cart.clear_cart(user_id=user.id, currency=CURRENCY)
         # Simulated time: the shopper is done with this slate, so its window closes now.
         await runtime.decisions.flush()
         await runtime.close_windows(older_than=0)

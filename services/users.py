@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core.errors import InvalidInput
+from core.json_values import json_object, text_problem
 from core.pagination import Cursor, Page, PageRequest
 from core.settings import Settings
 from models import (
@@ -102,6 +102,8 @@ def validate_profile(
         name = str(name).strip()
         if not name or len(name) > MAX_NAME_LENGTH:
             raise InvalidInput(f"Name must be 1 to {MAX_NAME_LENGTH} characters", field="name")
+        if problem := text_problem(name):
+            raise InvalidInput(problem, field="name")
     if avatar_url is not None:
         parsed = urlparse(str(avatar_url))
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -109,33 +111,13 @@ def validate_profile(
         if len(str(avatar_url)) > MAX_URL_LENGTH:
             raise InvalidInput("Avatar URL is too long", field="avatar")
     if preferences is not None:
-        if not isinstance(preferences, dict):
-            raise InvalidInput("Preferences must be a JSON object", field="preferences")
-        # Depth first: serialising a deeply nested value would exhaust the stack.
-        if _nests_deeper_than(preferences, MAX_PREFERENCES_DEPTH):
-            raise InvalidInput(
-                f"Preferences nest at most {MAX_PREFERENCES_DEPTH} levels", field="preferences"
-            )
-        size = len(json.dumps(preferences, separators=(",", ":")))
-        if size > MAX_PREFERENCES_BYTES:
-            raise InvalidInput(
-                f"Preferences are limited to {MAX_PREFERENCES_BYTES} bytes", field="preferences"
-            )
+        preferences = json_object(
+            preferences,
+            field="preferences",
+            max_bytes=MAX_PREFERENCES_BYTES,
+            max_depth=MAX_PREFERENCES_DEPTH,
+        )
     return ProfileChanges(name=name, avatar_url=avatar_url, preferences=preferences)
-
-
-def _nests_deeper_than(value: Any, limit: int) -> bool:
-    """Whether objects/arrays nest more than `limit` levels (`{}` is one level). Iterative
-    and stops at the limit: the input may nest deeper than the interpreter's stack."""
-    stack = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth >= limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return False
 
 
 async def update_profile(user: User, changes: ProfileChanges) -> User:

@@ -24,6 +24,19 @@ class InteractionAction(Enum):
     AR_VIEW = ActionValue.AR_VIEW.value
 
 
+@strawberry.enum(
+    description=(
+        "What only the shopper's client sees, and so may report: an impression, a tick or a "
+        "cross. Cart adds, purchases and AR views are recorded by `addToCart`, `checkout` and "
+        "`startArSession`, which the server witnesses."
+    )
+)
+class ReportedAction(Enum):
+    VIEW = ActionValue.VIEW.value
+    TICK = ActionValue.TICK.value
+    CROSS = ActionValue.CROSS.value
+
+
 @strawberry.input(description="Where and how the shopper is looking.")
 class RecommendationContextInput:
     page: str | None = strawberry.field(default=None, description="e.g. `home`, `product`.")
@@ -35,7 +48,7 @@ class RecommendationContextInput:
         default=None, description="Anonymous shoppers: a stable id of the browsing session."
     )
     features: JSON | None = strawberry.field(
-        default=None, description="Free context features (a JSON object, at most 2 KB)."
+        default=None, description="Free context features (a JSON object, at most 4 KB)."
     )
 
 
@@ -87,7 +100,7 @@ class InteractionType:
 @strawberry.input
 class RecordInteractionInput:
     product_id: relay.GlobalID
-    action: InteractionAction
+    action: ReportedAction
     event_id: strawberry.ID | None = strawberry.field(
         default=None, description="The `eventId` of the slate the product was recommended in."
     )

@@ -8,6 +8,7 @@ from decimal import Decimal
 from models import CartItem, Order, Product
 from services import events
 from tests.api.commerce import CHECKOUT, GET_CART, add, checkout, money, pid, sellable
+from tests.support.db import row_lock
 from tests.support.graphql import gql_data, user_errors
 
 
@@ -81,6 +82,29 @@ async def test_ten_identical_requests_place_one_order(client, catalog, alice):
     assert len(ids) == 1
     assert await Order.all().count() == 1
     assert await _stock(product) == [product.inventory - 2]
+
+
+async def test_one_cart_becomes_one_order_whatever_the_keys(settings, client, catalog, alice):
+    """Regression (PostgreSQL): the cart lock sent no lock clause, so 20 checkouts of one
+    3-unit cart with 20 keys placed up to 4 orders and took up to 9 units."""
+    (product,) = sellable(catalog, stock=10)
+    await add(client, alice, product, 3)
+    requests = [gql_data(client, CHECKOUT, {"key": f"tab-{i}"}, token=alice) for i in range(20)]
+    if settings.is_postgres:
+        # Hold the product row so every checkout is in flight before the first can finish.
+        async with row_lock(settings, "products", product.id) as lock:
+            racing = asyncio.gather(*requests)
+            # Every pooled connection is in a checkout blocked on a lock.
+            await lock.wait_for_waiters(settings.database_pool_size)
+        bodies = await racing
+    else:
+        bodies = await asyncio.gather(*requests)
+    placed = [b["checkout"]["order"] for b in bodies if b["checkout"]["order"]]
+    refused = [user_errors(b["checkout"]) for b in bodies if not b["checkout"]["order"]]
+    assert len(placed) == 1
+    assert refused == [[(None, "CART_EMPTY")]] * 19
+    assert await Order.all().count() == 1
+    assert await _stock(product) == [product.inventory - 3]
 
 
 async def test_stock_and_order_events_reach_live_subscribers_after_commit(client, catalog, alice):

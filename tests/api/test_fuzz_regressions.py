@@ -15,6 +15,7 @@ import json
 
 import pytest
 
+from core.json_values import MAX_JSON_DEPTH
 from tests.support.graphql import error_codes, gql
 
 NUL = "\u0000"
@@ -64,7 +65,7 @@ async def test_deeply_nested_variables_are_refused_without_an_internal_error(cli
     assert error_codes(response.json()) in (["BAD_USER_INPUT"], ["BAD_REQUEST"])
 
 
-@pytest.mark.parametrize("depth", [6, 400, 900])
+@pytest.mark.parametrize("depth", [6, 32, 400, 900])
 async def test_deeply_nested_preferences_are_a_user_error(client, alice, depth):
     value = '{"a":' * depth + "1" + "}" * depth
     query = (
@@ -75,8 +76,13 @@ async def test_deeply_nested_preferences_are_a_user_error(client, alice, depth):
         content=raw_body(query, "p", value),
         headers={"content-type": "application/json", "authorization": f"Bearer {alice}"},
     )
-    errors = response.json()["data"]["updateMe"]["userErrors"]
-    assert errors == [{"code": "BAD_USER_INPUT", "message": "Preferences nest at most 5 levels"}]
+    body = response.json()
+    if depth <= MAX_JSON_DEPTH:  # storable JSON, but deeper than preferences may nest
+        errors = body["data"]["updateMe"]["userErrors"]
+        message = "`preferences`: JSON values nest at most 5 levels"
+        assert errors == [{"code": "BAD_USER_INPUT", "message": message}]
+    else:  # refused while coercing the variable, before any resolver runs
+        assert error_codes(body) == ["BAD_USER_INPUT"]
 
 
 def forged(kind: str, sort: str, key: object, row_id: object) -> str:

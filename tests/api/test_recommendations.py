@@ -7,8 +7,8 @@ import base64
 
 import pytest
 
-from models import RecommendationEvent, RecommendationReward, UserInteraction
-from tests.support.graphql import error_codes, gql, gql_data
+from models import Product, RecommendationEvent, RecommendationReward, UserInteraction
+from tests.support.graphql import error_codes, gql, gql_data, pk_of
 
 SLATE = """
 query($first: Int!, $context: RecommendationContextInput) {
@@ -89,7 +89,7 @@ async def test_viewing_a_product_puts_its_neighbours_among_the_candidates(app, c
         ({"first": 3, "context": {"productId": gid("Product", 999999)}}, "PRODUCT_NOT_FOUND"),
         ({"first": 3, "context": {"productId": gid("Order", 1)}}, "PRODUCT_NOT_FOUND"),
         ({"first": 3, "context": {"features": [1, 2]}}, "BAD_USER_INPUT"),
-        ({"first": 3, "context": {"features": {"x": "y" * 3000}}}, "BAD_USER_INPUT"),
+        ({"first": 3, "context": {"features": {"x": "y" * 4100}}}, "BAD_USER_INPUT"),
         ({"first": 3, "context": {"device": "d" * 65}}, "BAD_USER_INPUT"),
     ],
 )
@@ -98,7 +98,21 @@ async def test_bad_recommendation_requests(client, catalog, variables, code):
     assert error_codes(body) == [code], body
 
 
-async def test_a_reward_is_logged_and_learned_once(app, client, catalog, alice):
+ADD = """mutation($p: ID!, $e: ID) { addToCart(productId: $p, eventId: $e) {
+  userErrors { field code } } }"""
+CHECKOUT = """mutation($k: String!) { checkout(input: {idempotencyKey: $k}) {
+  order { id } userErrors { code } } }"""
+
+
+async def settled(app) -> int:
+    """Run a learning pass to its end (every committed reward learned); how many it learned.
+
+    A signal, not a sleep: whatever the bus delivered or not, after this the model has
+    learned every reward row there is, so "not learned" below means "no row to learn"."""
+    return await app.state.recommender.learn_pending()
+
+
+async def test_a_reward_is_logged_and_learned_once_per_signal(app, client, catalog, alice):
     result = await slate(client, alice, first=3)
     product = result["items"][1]["product"]["id"]
     before = app.state.recommender.learner.updates
@@ -107,16 +121,66 @@ async def test_a_reward_is_logged_and_learned_once(app, client, catalog, alice):
     assert first["interaction"]["reward"] == 1.0
     assert first["interaction"]["eventId"] == result["eventId"]
     assert await learned(app, before) == 1
-    again = await record(client, alice, productId=product, action="TICK", eventId=result["eventId"])
-    assert again["userErrors"] == []
-    await asyncio.sleep(0.1)
-    assert app.state.recommender.learner.updates == before + 1  # the repeat is not learned
+    # The same opinion again, then a change of mind: stored, never learned twice.
+    for action in ("TICK", "CROSS", "TICK"):
+        again = await record(
+            client, alice, productId=product, action=action, eventId=result["eventId"]
+        )
+        assert again["userErrors"] == []
+    await settled(app)
+    assert app.state.recommender.learner.updates == before + 1
     rewards = await RecommendationReward.all()
-    assert len(rewards) == 1 and rewards[0].slot == 1
+    assert [(r.action, r.signal, r.slot) for r in rewards] == [("tick", "opinion", 1)]
     assert rewards[0].probability == result["items"][1]["probability"]
-    # A different action on the same recommendation is a new signal.
-    await record(client, alice, productId=product, action="CART_ADD", eventId=result["eventId"])
-    assert await learned(app, before, expected=2) == 2
+    assert await UserInteraction.filter(product_id=pk_of(product)).count() == 4
+    # The server witnesses a cart add from the slate, then its purchase: two new signals.
+    added = await gql_data(client, ADD, {"p": product, "e": result["eventId"]}, token=alice)
+    assert added["addToCart"]["userErrors"] == []
+    again = await gql_data(client, ADD, {"p": product, "e": result["eventId"]}, token=alice)
+    assert again["addToCart"]["userErrors"] == []
+    placed = await gql_data(client, CHECKOUT, {"k": "k1"}, token=alice)
+    assert placed["checkout"]["userErrors"] == []
+    assert await learned(app, before, expected=3) == 3
+    await settled(app)
+    assert app.state.recommender.learner.updates == before + 3
+    signals = await RecommendationReward.all().order_by("id").values_list("signal", "reward")
+    assert signals == [("opinion", 1.0), ("cart_add", 2.0), ("purchase", 5.0)]
+
+
+@pytest.mark.parametrize("action", ["CART_ADD", "PURCHASE", "AR_VIEW"])
+async def test_clients_cannot_report_what_the_server_witnesses(client, catalog, alice, action):
+    """Regression: an anonymous `recordInteraction(action: PURCHASE)` was stored with reward
+    5, added to popularity and counted as a purchase in the analytics funnel."""
+    result = await slate(client, None, first=3, sessionId="x")
+    product = result["items"][0]["product"]["id"]
+    popularity = (await Product.get(id=pk_of(product))).popularity
+    for token, extra in ((None, {"sessionId": "x"}), (alice, {})):
+        body = await gql(
+            client,
+            RECORD,
+            {"input": {"productId": product, "action": action, "eventId": result["eventId"],
+                       **extra}},
+            token=token,
+        )  # fmt: skip
+        assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert await UserInteraction.all().count() == 0
+    assert await RecommendationReward.all().count() == 0
+    assert (await Product.get(id=pk_of(product))).popularity == popularity
+
+
+async def test_a_signed_in_user_cannot_reward_an_anonymous_sessions_slate(
+    app, client, catalog, alice
+):
+    anonymous = await slate(client, None, first=3, sessionId="victim-session")
+    product = anonymous["items"][0]["product"]["id"]
+    forged = await record(
+        client, alice, productId=product, action="TICK", eventId=anonymous["eventId"],
+        sessionId="victim-session",
+    )  # fmt: skip
+    assert [e["code"] for e in forged["userErrors"]] == ["UNKNOWN_EVENT"]
+    cart = await gql_data(client, ADD, {"p": product, "e": anonymous["eventId"]}, token=alice)
+    assert [e["code"] for e in cart["addToCart"]["userErrors"]] == ["UNKNOWN_EVENT"]
+    assert await RecommendationReward.all().count() == 0
 
 
 async def test_rewards_for_foreign_unknown_or_mismatched_events_are_refused(
@@ -166,8 +230,9 @@ async def test_interactions_without_an_event_are_stored_but_not_learned(
     before = app.state.recommender.learner.updates
     result = await record(client, alice, productId=product, action="VIEW", context={"ref": "ad"})
     assert result["userErrors"] == [] and result["interaction"]["reward"] == 0.0
-    await asyncio.sleep(0.1)
+    assert await settled(app) == 0
     assert app.state.recommender.learner.updates == before
+    assert await RecommendationReward.all().count() == 0
     stored = await UserInteraction.get(id=int(result["interaction"]["id"]))
     assert stored.context == {"ref": "ad"}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from bandit.evaluation import evaluate_file, format_report
 from models import User
 from models.interaction import InteractionAction
-from services import interactions, recommendations
+from services import cart, interactions, recommendations
 from services.auth import Viewer
 from services.decision_log_export import export_log
 from services.rewards import RewardTable
@@ -29,10 +29,20 @@ async def test_export_log_writes_one_line_per_shown_slot_with_summed_rewards(
     for i in range(30):
         request = recommendations.RecommendationRequest(k=3, page="home" if i % 2 else "product")
         decision, products = await recommendations.recommend(runtime, viewer, request)
-        for action in (InteractionAction.TICK, InteractionAction.CART_ADD)[: i % 3]:
+        if i % 3 >= 1:
             await interactions.record_feedback(
                 rewards=RewardTable(), runtime=runtime, product_id=products[0].id,
-                action=action, user_id=user.id, session_id=None, event_id=decision.event_id,
+                action=InteractionAction.TICK, user_id=user.id, session_id=None,
+                event_id=decision.event_id,
+            )  # fmt: skip
+        if i % 3 == 2:  # the server witnesses a cart add from the slate
+            target = await recommendations.reward_target(
+                runtime, event_id=decision.event_id, product_id=products[0].id,
+                user_id=user.id, session_id=None,
+            )  # fmt: skip
+            await cart.add_to_cart(
+                user_id=user.id, product_id=products[0].id, quantity=1, rewards=RewardTable(),
+                currency="USD", recommendation=target,
             )  # fmt: skip
     await runtime.decisions.flush()
     buffer = io.StringIO()

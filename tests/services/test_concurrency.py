@@ -127,3 +127,27 @@ async def test_concurrent_stock_removals_never_go_below_zero(settings, make_prod
 
     assert outcomes == {"OK": 10, "INSUFFICIENT_STOCK": 15}
     assert (await Product.get(id=product.id)).inventory == 0
+
+
+async def test_concurrent_adds_never_overfill_a_cart(settings, make_user, make_product, rewards):
+    """Regression (PostgreSQL): the cart lock locked nothing, so adds racing for the last
+    free line each passed the CART_FULL check."""
+    from services import cart
+
+    user = await make_user()
+    filler = [await make_product(name=f"Filler {i}") for i in range(cart.MAX_CART_LINES - 1)]
+    await CartItem.bulk_create(
+        [CartItem(user_id=user.id, product_id=p.id, quantity=1) for p in filler]
+    )
+    contenders = [await make_product(name=f"Contender {i}") for i in range(6)]
+    calls = [
+        cart.add_to_cart(
+            user_id=user.id, product_id=p.id, quantity=1, rewards=rewards, currency=CURRENCY
+        )
+        for p in contenders
+    ]
+
+    outcomes = Counter(await _race(settings, "users", user.id, calls))
+
+    assert outcomes == {"OK": 1, "CART_FULL": 5}
+    assert await CartItem.filter(user_id=user.id).count() == cart.MAX_CART_LINES

@@ -7,7 +7,7 @@ import {
   RecordInteractionMutation,
 } from "../api/operations";
 import { describeUserErrors } from "../format";
-import type { InteractionAction } from "../gql/graphql";
+import type { ReportedAction } from "../gql/graphql";
 import { ProductCard } from "./ProductCard";
 
 // One stable variables object: the query and the subscription must ask for the same slate
@@ -23,13 +23,13 @@ export function Recommendations() {
   const [{ data, error, fetching }] = useQuery({ query: RecommendationsQuery, variables: SLATE });
   const [live] = useSubscription({ query: RecommendationsUpdatedSubscription, variables: SLATE });
   const [, recordInteraction] = useMutation(RecordInteractionMutation);
-  const [given, setGiven] = useState<Record<string, InteractionAction>>({});
+  const [given, setGiven] = useState<Record<string, ReportedAction>>({});
   const [problem, setProblem] = useState<string | null>(null);
 
   const slate = data?.recommendations;
   const refreshedLive = slate != null && live.data?.recommendationsUpdated.eventId === slate.eventId;
 
-  async function react(productId: string, action: InteractionAction) {
+  async function react(productId: string, action: ReportedAction) {
     if (!slate) return;
     setProblem(null);
     const key = `${slate.eventId}:${productId}`;
