@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = Field(default=30, ge=0)
     graphql_max_directives: int = Field(default=50, ge=0)
     graphql_max_cost: int = Field(default=1000, ge=1)
+    # `compiled`: operations run as code compiled once per document (graphql_compiler),
+    # falling back to graphql-core for what it does not support; `reference`: graphql-core.
+    graphql_executor: Literal["compiled", "reference"] = "compiled"
     # Introspection and GraphiQL (default: on outside prod). With introspection off the
     # "Did you mean ...?" suggestions are left out of errors too: they leak the schema.
     graphql_introspection: bool | None = None
