@@ -20,7 +20,9 @@ Cost model (an upper-bound estimate, reported in `extensions.cost`):
 - any other list of objects is assumed to hold `default_list_size` items;
 - the branches of an abstract type (`... on Product`, `... on User`) are added up;
 - introspection fields cost nothing: introspection is off in production and graphql-core's
-  `MaxIntrospectionDepthRule` bounds it elsewhere.
+  `MaxIntrospectionDepthRule` bounds it elsewhere;
+- a field that writes (`schema/writes.py`: `recommendations` logs a decision) costs
+  `WRITE_COST` more.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from core.pagination import DEFAULT_PAGE_SIZE
 from schema.document_cache import DocumentMemo, int_variables
 from schema.errors import MAX_CACHED_QUERY_LENGTH, reveals_schema
 from schema.validation import ValidationCache
+from schema.writes import WRITE_COST, writes
 
 PAGINATION_ARGUMENTS = ("first", "last")
 
@@ -186,14 +189,15 @@ class _Walker:
         if definition is None:
             # Unknown field (validation will refuse it): count its structure as objects.
             return (1 + self.cost(node.selection_set, None, None)) if node.selection_set else 0
+        extra = WRITE_COST if writes(definition) else 0
         named = get_named_type(definition.type)
         composite = is_composite_type(named)
         own_size = self.page_size(node, definition)
         if composite and isinstance(get_nullable_type(definition.type), GraphQLList):
             size = own_size if own_size is not None else page_size
             multiplier = self.limits.default_list_size if size is None else size
-            return multiplier * (1 + self.cost(node.selection_set, named, None))
-        return int(composite) + self.cost(node.selection_set, named, own_size)
+            return extra + multiplier * (1 + self.cost(node.selection_set, named, None))
+        return extra + int(composite) + self.cost(node.selection_set, named, own_size)
 
     def page_size(self, node: FieldNode, definition: GraphQLField) -> int | None:
         if not any(arg in definition.args for arg in PAGINATION_ARGUMENTS):

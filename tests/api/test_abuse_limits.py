@@ -143,3 +143,22 @@ async def test_large_documents_are_not_kept_in_the_caches(client, app):
         assert caches["validation"].misses - validated == int(cached)
         assert caches["limits"].misses - measured == int(cached)
         assert compiler.compiled - compiled == int(cached)
+
+
+async def test_a_slate_costs_what_it_writes(app, client, catalog):
+    """Regression: 30 aliased `recommendations(first: 50) { eventId }` cost 30 of 1,000 and
+    wrote 30 decision rows of ~5 KB each."""
+    from models import RecommendationEvent
+    from schema.writes import WRITE_COST
+
+    one = await gql(client, '{ recommendations(first: 3, context: {sessionId: "s"}) { eventId } }')
+    assert one["extensions"]["cost"]["requested"] == WRITE_COST + 1
+    aliased = " ".join(
+        f'r{i}: recommendations(first: 50, context: {{sessionId: "s"}}) {{ eventId }}'
+        for i in range(30)
+    )
+    body = await gql(client, "{ " + aliased + " }")
+    assert error_codes(body) == ["QUERY_TOO_COMPLEX"]
+    assert body["errors"][0]["extensions"]["limit"] == "cost"
+    await app.state.recommender.decisions.flush()
+    assert await RecommendationEvent.all().count() == 1
