@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test fuzz lint format schema migrations seed bench bench-catalog bench-checkout bench-recommendations bench-fanout bench-persisted bench-decision-service client client-install client-build e2e ci clean
+.PHONY: help install run test fuzz lint format schema migrations seed bench bench-catalog bench-profile bench-checkout bench-recommendations bench-fanout bench-persisted bench-decision-service client client-install client-build e2e ci clean
 
 help: ## List the tasks
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -52,8 +52,11 @@ seed: install ## Load the demo catalog into the configured database
 
 bench: bench-catalog bench-checkout bench-recommendations bench-fanout bench-persisted bench-decision-service ## Run every benchmark (PostgreSQL + Redis)
 
-bench-catalog: install ## products(first: 50) vs hand-written and bare graphql-core baselines
+bench-catalog: install ## catalog, order, cart, recommendations: both executors vs bare graphql-core and hand-written
 	$(BIN)/python -m bench.catalog
+
+bench-profile: install ## CPU per catalog request in process (both executors, both baselines) and its top frames
+	$(BIN)/python -m bench.profile_request --profile
 
 bench-checkout: install ## Checkouts/s with 50 concurrent buyers, oversells
 	$(BIN)/python -m bench.checkout

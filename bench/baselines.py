@@ -1,8 +1,12 @@
-"""Baseline servers for the catalog benchmark, returning the same data as shopgraph.
+"""Baseline servers for the read benchmarks (bench/catalog.py), returning the same data as
+shopgraph for the catalog page, an order and the cart.
 
-(a) `handwritten`: Starlette + asyncpg building the response JSON by hand.
-(b) `graphql_core`: bare graphql-core `execute` of a pre-parsed document over asyncpg
-    resolvers (no Strawberry, no ORM, no DataLoaders, no auth, no extensions).
+(a) `handwritten`: Starlette + asyncpg building the response by hand, serialised by orjson.
+(b) `graphql_core`: bare graphql-core `execute` of a parsed-once document over asyncpg
+    resolvers (no Strawberry, no ORM, no DataLoaders, no auth, no extensions), orjson.
+
+Neither verifies a token: the signed-in scenarios read the rows of the `BENCH_USER` Clerk
+id directly (its database id is looked up once), which flatters both baselines.
 
 Run one with `python -m uvicorn bench.baselines:handwritten --factory` (or `graphql_core`),
 with `BENCH_DATABASE_URL` pointing at the benchmark database.
@@ -14,14 +18,18 @@ import base64
 import json
 import os
 from contextlib import asynccontextmanager
+from decimal import Decimal
 
 import asyncpg
+import orjson
 from graphql import build_schema, execute, parse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+BENCH_USER = "user_bench_shopper"
+CENT = Decimal("0.01")
 COLUMNS = "id, name, price, currency, category, brand, image_url, inventory, ar_enabled, created_at"
 SQL = f"SELECT {COLUMNS} FROM products WHERE is_active ORDER BY created_at DESC, id DESC LIMIT $1"
 
@@ -61,31 +69,122 @@ def _lifespan(app: Starlette):
     return lifespan
 
 
+def _money(amount: Decimal, currency: str) -> dict:
+    return {"amount": str(amount), "currency": currency}
+
+
+ORDER_SQL = "SELECT id, status, total, currency FROM orders WHERE id = $1 AND user_id = $2"
+ORDER_ITEMS_SQL = (
+    "SELECT i.quantity, i.unit_price, i.currency, i.product_name, p.id AS product_id, "
+    "p.name FROM order_items i JOIN products p ON p.id = i.product_id "
+    "WHERE i.order_id = $1 ORDER BY i.id"
+)
+CART_SQL = (
+    "SELECT c.quantity, p.id, p.name, p.brand, p.price, p.currency, p.inventory "
+    "FROM cart_items c JOIN products p ON p.id = c.product_id WHERE c.user_id = $1 ORDER BY c.id"
+)
+
+
+def _order_id(global_id: str) -> int:
+    return int(base64.b64decode(global_id).decode().split(":", 1)[1])
+
+
+def _times(amount: Decimal, quantity: int) -> Decimal:
+    return (amount * quantity).quantize(CENT)
+
+
+def _order(row, items) -> dict:
+    return {
+        "id": base64.b64encode(f"Order:{row['id']}".encode()).decode(),
+        "status": row["status"].upper(),
+        "total": _money(row["total"], row["currency"]),
+        "items": [
+            {
+                "quantity": i["quantity"],
+                "productName": i["product_name"],
+                "unitPrice": _money(i["unit_price"], i["currency"]),
+                "lineTotal": _money(
+                    (i["unit_price"] * i["quantity"]).quantize(CENT), i["currency"]
+                ),
+                "product": {"id": _global_id(i["product_id"]), "name": i["name"]},
+            }
+            for i in items
+        ],
+    }
+
+
+def _cart(rows, currency: str = "USD") -> dict:
+    lines = []
+    subtotal = Decimal("0.00")
+    for r in rows:
+        total = (r["price"] * r["quantity"]).quantize(CENT)
+        subtotal += total
+        lines.append({
+            "quantity": r["quantity"],
+            "unitPrice": _money(r["price"], r["currency"]),
+            "lineTotal": _money(total, r["currency"]),
+            "product": {"id": _global_id(r["id"]), "name": r["name"], "brand": r["brand"],
+                        "inStock": r["inventory"] > 0},
+        })  # fmt: skip
+    return {
+        "itemCount": sum(r["quantity"] for r in rows),
+        "subtotal": _money(subtotal.quantize(CENT), currency),
+        "lines": lines,
+    }
+
+
+async def _bench_user_id(app) -> int:
+    if getattr(app.state, "user_id", None) is None:
+        app.state.user_id = await app.state.pool.fetchval(
+            "SELECT id FROM users WHERE clerk_id = $1", os.environ.get("BENCH_USER", BENCH_USER)
+        )
+    return app.state.user_id
+
+
 def handwritten() -> Starlette:
-    async def products(request: Request) -> Response:
-        first = int(json.loads(await request.body())["variables"]["first"])
-        rows = await request.app.state.pool.fetch(SQL, first + 1)
-        page = rows[:first]
-        body = {
-            "data": {
-                "products": {
-                    "edges": [{"cursor": _cursor(r), "node": _node(r)} for r in page],
-                    "pageInfo": {
-                        "hasNextPage": len(rows) > first,
-                        "endCursor": _cursor(page[-1]) if page else None,
-                    },
+    async def endpoint(request: Request) -> Response:
+        payload = orjson.loads(await request.body())
+        query, variables = payload["query"], payload.get("variables") or {}
+        pool = request.app.state.pool
+        if query.startswith("query Order"):
+            user_id = await _bench_user_id(request.app)
+            async with pool.acquire() as conn:
+                row = await conn.fetchrow(ORDER_SQL, _order_id(variables["id"]), user_id)
+                items = await conn.fetch(ORDER_ITEMS_SQL, row["id"])
+            body = {"data": {"order": _order(row, items)}}
+        elif query.startswith("query Cart"):
+            user_id = await _bench_user_id(request.app)
+            body = {"data": {"cart": _cart(await pool.fetch(CART_SQL, user_id))}}
+        else:
+            first = int(variables["first"])
+            rows = await pool.fetch(SQL, first + 1)
+            page = rows[:first]
+            body = {
+                "data": {
+                    "products": {
+                        "edges": [{"cursor": _cursor(r), "node": _node(r)} for r in page],
+                        "pageInfo": {
+                            "hasNextPage": len(rows) > first,
+                            "endCursor": _cursor(page[-1]) if page else None,
+                        },
+                    }
                 }
             }
-        }
-        return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
+        return Response(orjson.dumps(body), media_type="application/json")
 
-    app = Starlette(routes=[Route("/graphql", products, methods=["POST"])])
+    app = Starlette(routes=[Route("/graphql", endpoint, methods=["POST"])])
     app.router.lifespan_context = _lifespan(app)
     return app
 
 
 SDL = """
-type Query { products(first: Int!): ProductConnection! }
+type Query { products(first: Int!): ProductConnection! order(id: ID!): Order cart: Cart! }
+type Order { id: ID! status: String! total: Money! items: [OrderLine!]! }
+type OrderLine {
+  quantity: Int! productName: String! unitPrice: Money! lineTotal: Money! product: Product
+}
+type Cart { itemCount: Int! subtotal: Money! lines: [CartLine!]! }
+type CartLine { quantity: Int! unitPrice: Money! lineTotal: Money! product: Product! }
 type ProductConnection { edges: [ProductEdge!]! pageInfo: PageInfo! }
 type ProductEdge { cursor: String! node: Product! }
 type PageInfo { hasNextPage: Boolean! endCursor: String }
@@ -111,11 +210,25 @@ def graphql_core() -> Starlette:
             },
         }
 
+    async def resolve_order(_root, info, id: str):
+        pool = info.context["pool"]
+        user_id = await _bench_user_id(info.context["app"])
+        async with pool.acquire() as conn:
+            row = await conn.fetchrow(ORDER_SQL, _order_id(id), user_id)
+            items = await conn.fetch(ORDER_ITEMS_SQL, row["id"])
+        return _order(row, items)
+
+    async def resolve_cart(_root, info):
+        user_id = await _bench_user_id(info.context["app"])
+        return _cart(await info.context["pool"].fetch(CART_SQL, user_id))
+
     schema.query_type.fields["products"].resolve = resolve_products
+    schema.query_type.fields["order"].resolve = resolve_order
+    schema.query_type.fields["cart"].resolve = resolve_cart
     documents: dict[str, object] = {}
 
     async def endpoint(request: Request) -> Response:
-        payload = json.loads(await request.body())
+        payload = orjson.loads(await request.body())
         document = documents.get(payload["query"])
         if document is None:  # parsed once: the baseline measures execution only
             document = documents[payload["query"]] = parse(payload["query"])
@@ -123,12 +236,12 @@ def graphql_core() -> Starlette:
             schema,
             document,
             variable_values=payload.get("variables"),
-            context_value={"pool": request.app.state.pool},
+            context_value={"pool": request.app.state.pool, "app": request.app},
         )
         body = {"data": result.data}
         if result.errors:
             body["errors"] = [e.formatted for e in result.errors]
-        return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
+        return Response(orjson.dumps(body), media_type="application/json")
 
     app = Starlette(routes=[Route("/graphql", endpoint, methods=["POST"])])
     app.router.lifespan_context = _lifespan(app)

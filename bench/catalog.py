@@ -1,13 +1,28 @@
-"""Catalog read benchmark: `products(first: 50)` with nested fields over 10,000 products.
+"""Read benchmarks over real HTTP: shopgraph's executors against bare graphql-core and a
+hand-written endpoint, on PostgreSQL with 10,000 products.
 
-Servers, each one uvicorn worker on the same PostgreSQL database, measured in one run:
-  (a) hand-written Starlette + asyncpg JSON endpoint      (bench/baselines.py)
-  (b) bare graphql-core execute, pre-parsed, over asyncpg (bench/baselines.py)
-  shopgraph, response cache off
-  shopgraph, response cache on (anonymous catalog reads)
-Prints requests/s, p50 and p99 latency, and the ratios the issue's targets are stated in.
+Servers, each one uvicorn worker (uvloop, httptools) on the same database, started once:
+  (a) hand-written Starlette + asyncpg, orjson          (bench/baselines.py)
+  (b) bare graphql-core `execute`, parsed once, asyncpg, orjson (bench/baselines.py)
+  shopgraph GRAPHQL_EXECUTOR=compiled, response cache off
+  shopgraph GRAPHQL_EXECUTOR=reference, response cache off
+  shopgraph compiled with the response cache (a cache figure only: nothing to compare with)
 
-    make bench-catalog            # or: .venv/bin/python -m bench.catalog --seconds 5
+Scenarios (the signed-in ones use one benchmark shopper; the baselines read that user's
+rows directly and verify no token, which flatters them):
+  catalog          products(first: 50), 9 fields per product       (a), (b), both executors
+  order            order(id) with 20 lines                          (a), (b), both executors
+  cart             cart with 10 lines                               (a), (b), both executors
+  recommendations  recommendations(first: 10)                       both executors only
+
+Each scenario is measured in `--rounds` rounds (at least 3); each round visits every server
+for `--seconds`, in an order that alternates between rounds. Printed per server: the median
+req/s with its spread (min-max over rounds), and the median of the per-round ratios against
+(a) and (b). Before measuring, every server's answer is compared; servers answering
+different data stop the benchmark with exit status 1 (recommendations, which are sampled,
+are compared by shape: the same keys and lengths).
+
+    make bench-catalog            # or: .venv/bin/python -m bench.catalog --rounds 3
 """
 
 from __future__ import annotations
@@ -16,91 +31,201 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
+import sys
 import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 
-import asyncpg
-
+from bench.baselines import BENCH_USER
 from bench.loadgen import build_request, fetch_once, run_load
+from bench.scenario_data import prepare_database, prepare_shopper
 from core.settings import Settings
 from tests.support.live_server import live_server
 
-QUERY = """query Catalog($first: Int!) {
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/shopgraph_bench"
+CATALOG = """query Catalog($first: Int!) {
   products(first: $first) {
     edges { cursor node { id name price { amount currency } category brand imageUrl
                           inStock inventory arEnabled } }
     pageInfo { hasNextPage endCursor }
   }
 }"""
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/shopgraph_bench"
+ORDER = """query Order($id: ID!) {
+  order(id: $id) {
+    id status total { amount currency }
+    items { quantity productName unitPrice { amount currency } lineTotal { amount currency }
+            product { id name } }
+  }
+}"""
+CART = """query Cart {
+  cart {
+    itemCount subtotal { amount currency }
+    lines { quantity unitPrice { amount currency } lineTotal { amount currency }
+            product { id name brand inStock } }
+  }
+}"""
+RECOMMENDATIONS = """query Recommendations {
+  recommendations(first: 10) { items { slot product { id name price { amount currency } } } }
+}"""
 
 
-async def prepare_database(url: str, products: int) -> None:
-    admin = await asyncpg.connect(
-        url.rsplit("/", 1)[0].replace("postgres://", "postgresql://") + "/postgres"
-    )
-    name = url.rsplit("/", 1)[1]
-    if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-
-    from core.db import database
-    from models import Product, RecommendationEvent, RecommendationReward
-    from services import seed
-
-    async with database(Settings(database_url=url, env="test")):
-        if await Product.all().count() != products:
-            await seed.reset_database(truncate=True)
-            await seed.seed_demo(products=products)
-        # Decisions left by earlier benchmark runs would be learned from (their reward
-        # windows close) by the servers under test, which then measure that work instead.
-        await RecommendationReward.all().delete()
-        await RecommendationEvent.all().delete()
+@dataclass
+class Scenario:
+    name: str
+    title: str
+    query: str
+    servers: tuple[str, ...]
+    signed_in: bool = False
+    by_shape: bool = False
+    variables: dict = field(default_factory=dict)
 
 
-async def measure(name: str, base: str, request: bytes, args) -> dict:
-    result = await run_load(
-        f"{base}/graphql", request, concurrency=args.concurrency, seconds=args.seconds
-    )
-    return {"name": name, "rps": result.rps, "p50": result.p50, "p99": result.percentile(0.99),
-            "errors": result.errors}  # fmt: skip
+SERVERS = {
+    "handwritten": ("(a) hand-written Starlette+asyncpg", "bench.baselines:handwritten", {}),
+    "graphql_core": ("(b) bare graphql-core + asyncpg", "bench.baselines:graphql_core", {}),
+    "compiled": ("shopgraph compiled", "app:create_app",
+                 {"RESPONSE_CACHE": "false", "GRAPHQL_EXECUTOR": "compiled"}),
+    "reference": ("shopgraph reference (graphql-core)", "app:create_app",
+                  {"RESPONSE_CACHE": "false", "GRAPHQL_EXECUTOR": "reference"}),
+    "cached": ("shopgraph compiled + response cache", "app:create_app",
+               {"RESPONSE_CACHE": "true", "GRAPHQL_EXECUTOR": "compiled"}),
+}  # fmt: skip
+BOTH = ("handwritten", "graphql_core", "compiled", "reference")
+
+
+class DifferentData(Exception):
+    pass
+
+
+def shape(value):
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(v) for v in value]
+    return type(value).__name__
+
+
+async def check_answers(scenario: Scenario, bases: dict[str, str], request_for) -> None:
+    answers = {}
+    for key in scenario.servers:
+        status, payload = await fetch_once(f"{bases[key]}/graphql", request_for(key))
+        body = json.loads(payload)
+        if status != 200 or body.get("errors") or not body.get("data"):
+            raise DifferentData(f"{scenario.name}: {key} answered {status} {payload[:300]!r}")
+        answers[key] = shape(body["data"]) if scenario.by_shape else body["data"]
+    first_key = scenario.servers[0]
+    for key, data in answers.items():
+        if data != answers[first_key]:
+            raise DifferentData(
+                f"{scenario.name}: {SERVERS[key][0]} answered different data than "
+                f"{SERVERS[first_key][0]}:\n{json.dumps(data)[:400]}\n"
+                f"{json.dumps(answers[first_key])[:400]}"
+            )
+
+
+async def measure_scenario(scenario: Scenario, bases: dict[str, str], token: str, args) -> dict:
+    body = json.dumps({"query": scenario.query, "variables": scenario.variables}).encode()
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+
+    def request_for(key: str) -> bytes:
+        extra = {}
+        if scenario.signed_in and key not in ("handwritten", "graphql_core"):
+            extra["Authorization"] = f"Bearer {token}"
+        return build_request(
+            "http://127.0.0.1/graphql", method="POST", body=body, headers={**headers, **extra}
+        )
+
+    await check_answers(scenario, bases, request_for)
+    rounds: dict[str, list[float]] = {key: [] for key in scenario.servers}
+    p50: dict[str, list[float]] = {key: [] for key in scenario.servers}
+    errors: dict[str, int] = dict.fromkeys(scenario.servers, 0)
+    for round_index in range(args.rounds):
+        order = scenario.servers if round_index % 2 == 0 else scenario.servers[::-1]
+        for key in order:
+            result = await run_load(
+                f"{bases[key]}/graphql", request_for(key),
+                concurrency=args.concurrency, seconds=args.seconds, warmup=args.warmup,
+            )  # fmt: skip
+            rounds[key].append(result.rps)
+            p50[key].append(result.p50)
+            errors[key] += result.errors
+    return {"rounds": rounds, "p50": p50, "errors": errors}
+
+
+def report(scenario: Scenario, measured: dict, args) -> list[str]:
+    rounds = measured["rounds"]
+    lines = [
+        f"\n{scenario.title} — {args.rounds} rounds x {args.seconds:.0f}s, "
+        f"{args.concurrency} connections",
+        f"{'server':38} {'req/s':>7} {'spread':>13} {'p50 ms':>7} {'vs (a)':>13} {'vs (b)':>13}",
+    ]
+
+    def ratio(key: str, base: str) -> str:
+        if base not in rounds or key == base:
+            return f"{'':>13}"
+        values = [x / y for x, y in zip(rounds[key], rounds[base], strict=True)]
+        return f"{statistics.median(values):5.2f} ({min(values):.2f}-{max(values):.2f})"
+
+    for key in scenario.servers:
+        values = rounds[key]
+        median = statistics.median(values)
+        spread = f"{min(values):.0f}-{max(values):.0f}"
+        errors = f"  errors={measured['errors'][key]}" if measured["errors"][key] else ""
+        lines.append(
+            f"{SERVERS[key][0]:38} {median:7.0f} {spread:>13} "
+            f"{statistics.median(measured['p50'][key]):7.2f} "
+            f"{ratio(key, 'handwritten')} {ratio(key, 'graphql_core')}{errors}"
+        )
+    return lines
 
 
 async def run(args) -> None:
     url = args.database_url
-    await prepare_database(url, args.products)
-    body = json.dumps({"query": QUERY, "variables": {"first": 50}}).encode()
-    request = build_request(
-        "http://127.0.0.1/graphql", method="POST", body=body,
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
-    )  # fmt: skip
+    sellable = await prepare_database(url, args.products)
+    data_dir = tempfile.mkdtemp(prefix="shopgraph-bench-")
     common = {"BENCH_DATABASE_URL": url, "DATABASE_URL": url, "ENV": "test",
               "MIGRATE_ON_START": "false", "SEED_ON_START": "false", "LOG_LEVEL": "WARNING",
-              "DATA_DIR": tempfile.mkdtemp(prefix="shopgraph-bench-")}  # fmt: skip
-    servers = [
-        ("(a) hand-written Starlette+asyncpg", "bench.baselines:handwritten", {}),
-        ("(b) bare graphql-core + asyncpg", "bench.baselines:graphql_core", {}),
-        ("shopgraph (no response cache)", "app:create_app", {"RESPONSE_CACHE": "false"}),
-        ("shopgraph (response cache)", "app:create_app", {"RESPONSE_CACHE": "true"}),
-    ]
-    results, reference = [], None
-    for name, factory, env in servers:
-        with live_server({**common, **env}, factory=factory, health_path="/graphql") as base:
-            _status, payload = await fetch_once(f"{base}/graphql", request)
-            data = json.loads(payload)["data"]
-            if reference is None:
-                reference = data
-            elif data != reference:
-                print(f"!! {name} returned different data than (a)")
-            results.append(await measure(name, base, request, args))
-    a, b = results[0]["rps"], results[1]["rps"]
-    print(f"\nproducts(first: 50), 9 fields per product, {args.products} products, "
-          f"{args.concurrency} connections, {args.seconds:.0f}s per server\n")  # fmt: skip
-    print(f"{'server':38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs (a)':>7} {'vs (b)':>7}")
-    for r in results:
-        errors = f"  errors={r['errors']}" if r["errors"] else ""
-        print(f"{r['name']:38} {r['rps']:8.0f} {r['p50']:8.2f} {r['p99']:8.2f} "
-              f"{r['rps'] / a:7.2f} {r['rps'] / b:7.2f}{errors}")  # fmt: skip
-    print("\ntargets: uncached >= 0.75x of (b); cached >= 1.0x of (a)")
+              "DATA_DIR": data_dir, "BENCH_USER": BENCH_USER}  # fmt: skip
+    settings = Settings(env="test", database_url=url, data_dir=data_dir)
+    wanted = [s for s in scenarios() if s.name in args.scenarios]
+    keys = sorted({k for s in wanted for k in s.servers}, key=list(SERVERS).index)
+    with ExitStack() as stack:
+        bases = {}
+        for key in keys:
+            _title, factory, env = SERVERS[key]
+            bases[key] = stack.enter_context(
+                live_server({**common, **env}, factory=factory, health_path="/graphql",
+                            startup_timeout=180)
+            )  # fmt: skip
+        token, order_id = await prepare_shopper(settings, bases["compiled"], sellable)
+        lines = [
+            f"shopgraph read benchmarks: {args.products} products on PostgreSQL, "
+            f"one uvicorn worker per server; load average at start: {os.getloadavg()[0]:.1f}"
+        ]
+        for scenario in wanted:
+            if scenario.name == "order":
+                scenario.variables = {"id": order_id}
+            measured = await measure_scenario(scenario, bases, token, args)
+            block = report(scenario, measured, args)
+            print("\n".join(block), flush=True)
+            lines.extend(block)
+        lines.append(f"\nload average at the end: {os.getloadavg()[0]:.1f} (2 cores)")
+    print("\ntargets (catalog): compiled >= 2x (b) and >= 0.4x (a)")
+    if args.output:
+        with open(args.output, "w") as out:
+            out.write("\n".join(lines) + "\n")
+
+
+def scenarios() -> list[Scenario]:
+    return [
+        Scenario("catalog", "products(first: 50), 9 fields per product, uncached", CATALOG,
+                 (*BOTH, "cached"), variables={"first": 50}),
+        Scenario("order", "order(id) with 20 lines", ORDER, BOTH, signed_in=True),
+        Scenario("cart", "cart with 10 lines", CART, BOTH, signed_in=True),
+        Scenario("recommendations", "recommendations(first: 10)", RECOMMENDATIONS,
+                 ("compiled", "reference"), signed_in=True, by_shape=True),
+    ]  # fmt: skip
 
 
 def main() -> None:
@@ -108,8 +233,22 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument(
+        "--scenarios", nargs="+", default=[s.name for s in scenarios()],
+        choices=[s.name for s in scenarios()],
+    )  # fmt: skip
+    parser.add_argument("--output", help="also write the tables to this file")
+    args = parser.parse_args()
+    if args.rounds < 3:
+        parser.error("--rounds must be at least 3 (medians and spreads need them)")
+    try:
+        asyncio.run(run(args))
+    except DifferentData as exc:
+        print(f"FAILED: servers answer different data: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     _reset_multiprocess_metrics()
+    _serve_metrics(settings)
     host, port = args.host or settings.host, args.port or settings.port
     message = banner(settings, host=host, port=port)
     if message:
@@ -38,11 +39,25 @@ def _serve(args: argparse.Namespace) -> int:
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         # A websocket message is a GraphQL request too: same size limit as HTTP bodies.
         ws_max_size=settings.max_request_bytes,
     )
     return 0
+
+
+def _serve_metrics(settings) -> None:
+    """METRICS_PORT: /metrics on a listener of its own, in this (the supervising) process:
+    with several workers and PROMETHEUS_MULTIPROC_DIR it reports the sum over all of them."""
+    if settings.metrics_port is None:
+        return
+    from prometheus_client import start_http_server
+
+    from web.metrics import registry
+
+    start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=registry())
+    print(f"metrics on http://{settings.metrics_host}:{settings.metrics_port}/metrics", flush=True)
 
 
 def _reset_multiprocess_metrics() -> None:

@@ -106,6 +106,12 @@ GRAPHQL_SUBSCRIPTIONS_ACTIVE = Gauge(
     "GraphQL subscription operations currently streaming.",
     multiprocess_mode="livesum",
 )
+GRAPHQL_EXECUTOR_FALLBACKS = Counter(
+    "shopgraph_graphql_executor_fallbacks_total",
+    "Operations the compiled executor left to graphql-core, by reason (the reasons are "
+    "`graphql_compiler.REASONS`, listed in docs/operations.md).",
+    ["reason"],
+)
 RATE_LIMIT_BACKEND_ERRORS = Counter(
     "shopgraph_rate_limit_backend_errors_total",
     "Rate-limit checks that could not reach Redis and were counted in process memory.",
@@ -115,6 +121,10 @@ RATE_LIMIT_BACKEND_ERRORS = Counter(
 def count_error(code: str) -> None:
     """Count one error returned to a client (label bounded to the ErrorCode enum)."""
     ERRORS.labels(code if code in ErrorCode.__members__ else "OTHER").inc()
+
+
+def count_executor_fallback(reason: str) -> None:
+    GRAPHQL_EXECUTOR_FALLBACKS.labels(reason).inc()
 
 
 # --- recommendations (the recommendation engine increments these) ----------------------

@@ -22,6 +22,7 @@ DEFAULT_PAGE_SIZE = 20
 MAX_ROW_ID = 2**63 - 1
 
 T = TypeVar("T")
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,9 @@ class Cursor:
 
     def encode(self) -> str:
         raw = orjson.dumps([self.kind, self.sort, self.key, self.id])
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        # base64.urlsafe_b64encode, unpadded, in one C call each (a page encodes 100 cursors).
+        encoded = binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).rstrip(b"=")
+        return encoded.decode()
 
     @classmethod
     def decode(cls, value: str, *, kind: str, sort: str, field: str) -> Cursor:

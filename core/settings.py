@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = Field(default=30, ge=0)
     graphql_max_directives: int = Field(default=50, ge=0)
     graphql_max_cost: int = Field(default=1000, ge=1)
+    # `compiled`: operations run as code compiled once per document (graphql_compiler),
+    # falling back to graphql-core for what it does not support; `reference`: graphql-core.
+    graphql_executor: Literal["compiled", "reference"] = "compiled"
     # Introspection and GraphiQL (default: on outside prod). With introspection off the
     # "Did you mean ...?" suggestions are left out of errors too: they leak the schema.
     graphql_introspection: bool | None = None
@@ -140,8 +143,17 @@ class Settings(BaseSettings):
     # Automatic persisted queries (APQ) remembered per process in `any` mode; 0 turns APQ off.
     apq_cache_size: int = Field(default=1000, ge=0)
 
-    # Bearer token required by GET /metrics; unset means open (scrape it on a private port).
+    # Bearer token required by GET /metrics on the API port. In prod /metrics is off there
+    # unless this is set (or METRICS_PORT moves it to a listener of its own).
     metrics_token: str | None = None
+    # `shop serve`: serve /metrics on this port of METRICS_HOST instead of the API port
+    # (bind it to a private interface: that listener asks for no token).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    # `shop serve`: comma-separated proxy IPs whose X-Forwarded-For / -Proto are believed
+    # (uvicorn's --forwarded-allow-ips); `*` trusts any peer: only behind a proxy that
+    # always sets the header. Per-IP limits key on the address this yields.
+    forwarded_allow_ips: str = "127.0.0.1"
     # `shop serve`: how long in-flight requests may take to finish after SIGTERM.
     shutdown_timeout_seconds: float = Field(default=20.0, ge=0)
     # Reward per interaction action, overriding the defaults in `services/recommendations/
@@ -208,6 +220,15 @@ class Settings(BaseSettings):
                 "ENV=prod needs CLERK_JWT_KEY or CLERK_JWKS_URL: refusing to start without "
                 "a way to verify session tokens"
             )
+
+    @property
+    def metrics_on_api_port(self) -> bool:
+        """Whether GET /metrics answers on the API port: not when it has a port of its own,
+        and in prod only behind METRICS_TOKEN (a public /metrics tells an attacker which
+        operations, error codes and limits the shop runs)."""
+        if self.metrics_port is not None:
+            return False
+        return self.env != "prod" or bool(self.metrics_token)
 
     @property
     def serves_dev_tokens(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from strawberry import relay
 
-from core.errors import NotFound
+from resolvers.ids import row_id
 from schema.context import Info
 from schema.types.connections import connection, page_request
 from schema.types.money import Money
@@ -61,9 +61,10 @@ async def products(
 
 
 async def product(info: Info, id: relay.GlobalID) -> ProductType | None:
-    if id.type_name != "Product" or not id.node_id.isdigit():
-        raise NotFound("No product with this id", field="id")
-    found = await info.context.loaders.product_by_id.load(int(id.node_id))
+    pk = row_id(id, "Product")
+    if pk is None:
+        return None
+    found = await info.context.loaders.product_by_id.load(pk)
     return None if found is None else ProductType.from_model(found)
 
 

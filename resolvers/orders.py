@@ -10,7 +10,7 @@ from strawberry import relay
 
 from core.errors import ErrorCode, InvalidInput
 from models import OrderStatus
-from resolvers.ids import pk_of
+from resolvers.ids import pk_of, row_id
 from resolvers.payloads import with_user_errors
 from schema.context import Info
 from schema.types.connections import connection, page_request
@@ -66,9 +66,9 @@ async def orders(
     page = page_request(info, first=first, after=after)
     owner = None
     if user_id is not None:
-        if user_id.type_name != "User" or not user_id.node_id.isdigit():
+        owner = row_id(user_id, "User")
+        if owner is None:
             raise InvalidInput("`userId` is not a user id", field="userId")
-        owner = int(user_id.node_id)
     flt = order_service.OrderFilter(
         status=status, user_id=owner, created_after=created_after, created_before=created_before
     )
@@ -77,9 +77,10 @@ async def orders(
 
 
 async def order(info: Info, id: OrderId) -> OrderType | None:
-    if id.type_name != "Order" or not id.node_id.isdigit():
+    pk = row_id(id, "Order")
+    if pk is None:
         return None
-    found = await order_service.get_order(int(id.node_id), viewer=info.context.viewer)
+    found = await order_service.get_order(pk, viewer=info.context.viewer)
     return None if found is None else OrderType.from_model(found)
 
 

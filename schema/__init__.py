@@ -11,8 +11,10 @@ from strawberry.schema.config import StrawberryConfig
 
 from core.rate_limit import RateLimiter
 from core.settings import Settings
+from schema.document_cache import DocumentMemo
 from schema.documents import DocumentRegistry, PersistedDocumentParser
 from schema.errors import ErrorPolicy, SafeParserCache
+from schema.execution import install_executor
 from schema.fast_fields import speed_up_basic_fields
 from schema.limits import QueryLimits, QueryLimitsExtension
 from schema.mutation import Mutation
@@ -21,7 +23,7 @@ from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
 from schema.subscription import Subscription
 from schema.throttle import MutationRateLimit
-from schema.validation import Validation
+from schema.validation import Validation, ValidationCache
 
 
 class ShopSchema(strawberry.Schema):
@@ -61,6 +63,10 @@ def build_schema(
     private = settings.schema_is_private
     trusted_only = settings.trusted_documents_only
     limits = query_limits(settings)
+    # Per-document results (limits measures, validation errors) shared across requests,
+    # keyed by the parsed document's identity (schema/document_cache.py).
+    measures: DocumentMemo = DocumentMemo(maxsize=1024)
+    validations = ValidationCache(maxsize=1024)
     documents = DocumentRegistry(
         limits=limits,
         max_tokens=settings.graphql_max_tokens,
@@ -74,13 +80,17 @@ def build_schema(
         lambda: PersistedDocumentParser(documents, trusted_only=trusted_only),
         lambda: SafeParserCache(maxsize=1024),
         lambda: QueryLimitsExtension(
-            limits, private_schema=private, memo_for=documents.measures_for
+            limits, cache=measures, private_schema=private, validations=validations
         ),
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)
     extensions.append(
-        lambda: Validation(hide_suggestions=hide_suggestions, is_prepared=documents.is_prepared)
+        lambda: Validation(
+            hide_suggestions=hide_suggestions,
+            cache=validations,
+            is_prepared=documents.is_prepared,
+        )
     )
     if rate_limiter is not None:
         extensions.append(lambda: MutationRateLimit(rate_limiter))
@@ -99,7 +109,9 @@ def build_schema(
         config=StrawberryConfig(relay_max_results=100),
         scalar_overrides=SCALAR_OVERRIDES,
     )
+    schema.document_caches = {"limits": measures, "validation": validations}  # type: ignore[attr-defined]
     speed_up_basic_fields(schema)
+    install_executor(schema, settings)
     documents.bind(schema._schema)
     schema.documents = documents
     return schema

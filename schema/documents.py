@@ -13,8 +13,8 @@ Two kinds live here:
 
 `PersistedDocumentParser` is the schema extension that hands the prepared AST to
 execution, and in trusted mode refuses any other document even if a transport forgot to.
-The estimated cost is still checked per request (it depends on the variables), from a
-memo per document and integer variables.
+The estimated cost is still checked per request (it depends on the variables), from the
+schema's per-document memo of measures (schema/document_cache.py).
 
 To attach more work done once per document (such as compiling it), extend
 `PreparedDocument` and `DocumentRegistry.prepare`: every path to a prepared document goes
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from graphql import (
     ASTValidationRule,
@@ -42,7 +42,7 @@ from strawberry.extensions import SchemaExtension
 
 from core.errors import ErrorCode
 from schema.limits import QueryLimits, limit_errors, measure
-from schema.validation import validate_cached
+from schema.validation import validate_document
 from services.documents import document_hash
 
 TRUSTED_DOCUMENT_REQUIRED_MESSAGE = (
@@ -79,9 +79,6 @@ class PreparedDocument:
     document: DocumentNode
     operations: tuple[OperationSummary, ...]
     source: str
-    # Measures of the cost limit (schema/limits.py) by operation and integer variables:
-    # the only inputs the cost depends on, so a known document is walked once per variant.
-    measures: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def document_id(self) -> str:
@@ -148,7 +145,7 @@ class DocumentRegistry:
         # The cost depends on the variables of each request: it is checked at run time.
         errors = [e for e in limit_errors(found, self.limits) if e.extensions["limit"] != "cost"]
         if not errors:
-            errors = validate_cached(self._schema, document, self.rules, self.hide_suggestions)
+            errors = validate_document(self._schema, document, self.rules, self.hide_suggestions)
         if errors:
             raise DocumentRejected(digest, list(errors))
         operations = tuple(
@@ -208,14 +205,8 @@ class DocumentRegistry:
 
     def is_prepared(self, text: str, document: DocumentNode) -> bool:
         """Whether `document` is the very AST prepared for `text` (so: validated)."""
-        return self.measures_for(text, document) is not None
-
-    def measures_for(self, text: str, document: DocumentNode) -> dict | None:
-        """The memo of cost measures of the prepared document `document` (see above)."""
         prepared = self.by_text(text)
-        if prepared is None or prepared.document is not document:
-            return None
-        return prepared.measures
+        return prepared is not None and prepared.document is document
 
     def trusted_by_text(self, text: str) -> PreparedDocument | None:
         return self._trusted_texts.get(text)

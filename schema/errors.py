@@ -106,6 +106,12 @@ class ErrorPolicy(MaskErrors):
             extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
         )
 
+    def _process_result(self, result: object) -> None:
+        # Most results carry no errors: skip MaskErrors' isinstance test against a typing
+        # Protocol (slow), which would find nothing to do.
+        if getattr(result, "errors", None):
+            super()._process_result(result)
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         errors = ensure_error_codes(super()._process_errors(errors))
         if self.private_schema and any(reveals_schema(e) for e in errors):

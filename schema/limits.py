@@ -20,12 +20,14 @@ Cost model (an upper-bound estimate, reported in `extensions.cost`):
 - any other list of objects is assumed to hold `default_list_size` items;
 - the branches of an abstract type (`... on Product`, `... on User`) are added up;
 - introspection fields cost nothing: introspection is off in production and graphql-core's
-  `MaxIntrospectionDepthRule` bounds it elsewhere.
+  `MaxIntrospectionDepthRule` bounds it elsewhere;
+- a field that writes (`schema/writes.py`: `recommendations` logs a decision) costs
+  `WRITE_COST` more.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,11 +55,12 @@ from strawberry.extensions import SchemaExtension
 
 from core.errors import ErrorCode
 from core.pagination import DEFAULT_PAGE_SIZE
-from schema.errors import reveals_schema
-from schema.validation import validate_cached
+from schema.document_cache import DocumentMemo, int_variables
+from schema.errors import MAX_CACHED_QUERY_LENGTH, reveals_schema
+from schema.validation import ValidationCache
+from schema.writes import WRITE_COST, writes
 
 PAGINATION_ARGUMENTS = ("first", "last")
-MEMO_SIZE = 128  # measures kept per prepared document (distinct page sizes, mostly)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,14 +189,15 @@ class _Walker:
         if definition is None:
             # Unknown field (validation will refuse it): count its structure as objects.
             return (1 + self.cost(node.selection_set, None, None)) if node.selection_set else 0
+        extra = WRITE_COST if writes(definition) else 0
         named = get_named_type(definition.type)
         composite = is_composite_type(named)
         own_size = self.page_size(node, definition)
         if composite and isinstance(get_nullable_type(definition.type), GraphQLList):
             size = own_size if own_size is not None else page_size
             multiplier = self.limits.default_list_size if size is None else size
-            return multiplier * (1 + self.cost(node.selection_set, named, None))
-        return int(composite) + self.cost(node.selection_set, named, own_size)
+            return extra + multiplier * (1 + self.cost(node.selection_set, named, None))
+        return extra + int(composite) + self.cost(node.selection_set, named, own_size)
 
     def page_size(self, node: FieldNode, definition: GraphQLField) -> int | None:
         if not any(arg in definition.args for arg in PAGINATION_ARGUMENTS):
@@ -321,13 +325,15 @@ class QueryLimitsExtension(SchemaExtension):
         self,
         limits: QueryLimits,
         *,
+        cache: DocumentMemo | None = None,
         private_schema: bool = False,
-        memo_for: Callable[[str, DocumentNode], dict | None] | None = None,
+        validations: ValidationCache | None = None,
     ) -> None:
         self.limits = limits
+        # Measures of parser-cached (and prepared) documents, shared across requests.
+        self.cache = cache
         self.private_schema = private_schema
-        # For a known (prepared) document: a dict to keep its measures in (see `_measure`).
-        self.memo_for = memo_for
+        self.validations = validations or ValidationCache()
         self.measured: QueryMeasure | None = None
         self.refused = False
         self.valid = False
@@ -353,34 +359,34 @@ class QueryLimitsExtension(SchemaExtension):
         self.valid = not context.pre_execution_errors
 
     def _measure(self, context: Any) -> QueryMeasure:
-        """`measure()`, memoised for prepared documents: their measure depends only on the
-        operation and the integer variables (page sizes), and at most MEMO_SIZE variants of
-        each are kept."""
-        memo = (
-            self.memo_for(context.query or "", context.graphql_document) if self.memo_for else None
-        )
-        variables = context.variables or {}
-        key = (
-            context.operation_name,
-            tuple(sorted((k, v) for k, v in variables.items() if type(v) is int)),
-        )
-        found = memo.get(key) if memo is not None else None
-        if found is None:
-            found = measure(
+        """`measure()`, memoised per document (by identity) for documents the parser cache
+        keeps: a measure depends only on the operation and the integer variables."""
+        document = context.graphql_document
+
+        def run() -> QueryMeasure:
+            return measure(
                 context.schema._schema,
-                context.graphql_document,
+                document,
                 self.limits,
-                variables=variables,
+                variables=context.variables,
                 operation_name=context.operation_name,
             )
-            if memo is not None and len(memo) < MEMO_SIZE:
-                memo[key] = found
-        return found
 
-    @staticmethod
-    def _valid(context: Any) -> bool:
-        rules = tuple(context.validation_rules)
-        return not validate_cached(context.schema._schema, context.graphql_document, rules, True)
+        if self.cache is None or len(context.query or "") > MAX_CACHED_QUERY_LENGTH:
+            return run()
+        return self.cache.get(
+            document, (context.operation_name, int_variables(context.variables)), run
+        )
+
+    def _valid(self, context: Any) -> bool:
+        errors = self.validations.errors(
+            context.schema._schema,
+            context.graphql_document,
+            tuple(context.validation_rules),
+            hide_suggestions=True,
+            cacheable=len(context.query or "") <= MAX_CACHED_QUERY_LENGTH,
+        )
+        return not errors
 
     def get_results(self) -> dict[str, Any]:
         # No cost for a document that failed validation: it may name fields that do not exist.

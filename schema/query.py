@@ -17,6 +17,7 @@ from schema.types.product import ProductConnection, ProductFacets, ProductType
 from schema.types.recommendation import RecommendationSlate
 from schema.types.sessions import ChatSessionConnection
 from schema.types.user import UserConnection, UserType
+from schema.writes import WRITING_FIELD
 
 
 @strawberry.type
@@ -40,6 +41,7 @@ class CatalogQuery:
 class RecommendationQuery:
     recommendations: RecommendationSlate = strawberry.field(
         resolver=recommendations.recommendations,
+        metadata=WRITING_FIELD,
         description=(
             "A personalised slate (anonymous shoppers: pass `context.sessionId`). Every slate "
             "is logged with its propensities; send its `eventId` with `recordInteraction`."

@@ -9,6 +9,7 @@ from schema.types.live import InventoryChange
 from schema.types.order import OrderType
 from schema.types.recommendation import InteractionType, RecommendationSlate
 from schema.types.sessions import ChatMessageType
+from schema.writes import WRITING_FIELD
 
 # Subscriptions whose results do not depend on who asks: all subscribers with the same
 # document and variables share one execution. Everything else is shared per viewer.
@@ -31,6 +32,7 @@ class RecommendationSubscription:
     )
     recommendations_updated: RecommendationSlate = strawberry.subscription(
         resolver=live.recommendations_updated,
+        metadata=WRITING_FIELD,
         description=(
             "A fresh slate (new `eventId`) each time the model has learned from one of your "
             "interactions. Anonymous shoppers pass `context.sessionId`."

@@ -1,7 +1,9 @@
-"""Per-user / per-IP rate limit on mutations (queries and subscriptions are never throttled).
+"""Per-user / per-IP rate limit on writes: mutations, and queries of fields that write.
 
 Each root mutation field of an operation counts once, so `mutation { a: updateMe(...)
-b: updateMe(...) }` costs two. Signed-in viewers are counted per user, anonymous ones per
+b: updateMe(...) }` costs two; in a query, each root field the schema marks as writing
+(`schema/writes.py`: a `recommendations` slate logs a decision) counts once; other queries
+and subscriptions are never throttled. Signed-in viewers are counted per user, anonymous ones per
 client IP (behind a proxy, uvicorn's `--proxy-headers` with `FORWARDED_ALLOW_IPS` makes
 that the real client). Over the limit the whole operation is refused before any resolver
 runs: one error with code RATE_LIMITED and `extensions.retryAfter` (seconds); over HTTP the
@@ -11,7 +13,7 @@ status is 429 with a `Retry-After` header.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from graphql import (
     ExecutionResult,
@@ -29,10 +31,14 @@ from strawberry.types.graphql import OperationType
 
 from core.errors import ErrorCode
 from core.rate_limit import Decision, RateLimiter
+from schema.writes import writes
 
 
-def root_field_count(document, operation: OperationDefinitionNode) -> int:
-    """Distinct response keys at the root of `operation` (fragments expanded)."""
+def root_field_count(
+    document, operation: OperationDefinitionNode, counts: Callable[[str], bool] = lambda _: True
+) -> int:
+    """Distinct response keys at the root of `operation` (fragments expanded) whose field
+    name `counts`."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -42,7 +48,8 @@ def root_field_count(document, operation: OperationDefinitionNode) -> int:
     def collect(selection_set: SelectionSetNode) -> None:
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                if not selection.name.value.startswith("__"):
+                name = selection.name.value
+                if not name.startswith("__") and counts(name):
                     keys.add((selection.alias or selection.name).value)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
@@ -73,7 +80,7 @@ def rate_limited_error(decision: Decision, limiter: RateLimiter) -> GraphQLError
         )
     seconds = max(1, math.ceil(decision.retry_after))
     return GraphQLError(
-        f"Too many mutations: try again in {seconds} s",
+        f"Too many mutations (or recommendation slates): try again in {seconds} s",
         extensions={"code": ErrorCode.RATE_LIMITED.value, "retryAfter": seconds},
     )
 
@@ -84,10 +91,8 @@ class MutationRateLimit(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
-        if context.operation_type is OperationType.MUTATION:
-            document = context.graphql_document
-            operation = get_operation_ast(document, context.operation_name)
-            cost = max(1, root_field_count(document, operation)) if operation else 1
+        cost = self._writes(context)
+        if cost:
             decision = await self.limiter.hit(rate_limit_key(context.context), cost)
             if not decision.allowed:
                 error = rate_limited_error(decision, self.limiter)
@@ -99,3 +104,15 @@ class MutationRateLimit(SchemaExtension):
                     if "retryAfter" in error.extensions:
                         response.headers["Retry-After"] = str(error.extensions["retryAfter"])
         yield
+
+    @staticmethod
+    def _writes(context) -> int:
+        """How many writes the operation counts for (0: not throttled)."""
+        document = context.graphql_document
+        operation = get_operation_ast(document, context.operation_name) if document else None
+        if context.operation_type is OperationType.MUTATION:
+            return max(1, root_field_count(document, operation)) if operation else 1
+        if context.operation_type is not OperationType.QUERY or operation is None:
+            return 0
+        root = context.schema._schema.query_type
+        return root_field_count(document, operation, lambda name: writes(root.fields.get(name)))

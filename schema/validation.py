@@ -18,7 +18,6 @@ This replaces Strawberry's `ValidationCache` for three reasons:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -36,6 +35,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from core.errors import ErrorCode
 from core.json_values import text_problem
+from schema.document_cache import DocumentMemo
 from schema.errors import MAX_CACHED_QUERY_LENGTH
 
 
@@ -64,16 +64,48 @@ def _text_problem_in(value: Any) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1024)
-def validate_cached(
+def validate_document(
     schema: GraphQLSchema,
     document: DocumentNode,
     rules: tuple[type[ASTValidationRule], ...],
     hide_suggestions: bool,
 ) -> list[GraphQLError]:
+    """graphql-core's validation with our rules (no cache: see `ValidationCache`)."""
     # Strawberry's own `validate_document` adds these two rules; keep them.
     rules = (*rules, MaybeNullValidationRule, OneOfInputValidationRule, StorableStringsRule)
     return validate(schema, document, rules, hide_suggestions=hide_suggestions)
+
+
+class ValidationCache:
+    """Validation errors per document, keyed by the document's identity (`DocumentMemo`):
+    an `lru_cache` over a document hashed it node by node on every request (about 1 ms for
+    a catalog page). One per schema, shared by the extensions of every request."""
+
+    def __init__(self, maxsize: int = 1024) -> None:
+        self._memo: DocumentMemo[list[GraphQLError]] = DocumentMemo(maxsize=maxsize)
+
+    def __len__(self) -> int:
+        return len(self._memo)
+
+    @property
+    def misses(self) -> int:
+        return self._memo.misses
+
+    def errors(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        rules: tuple[type[ASTValidationRule], ...],
+        *,
+        hide_suggestions: bool,
+        cacheable: bool = True,
+    ) -> list[GraphQLError]:
+        def run() -> list[GraphQLError]:
+            return validate_document(schema, document, rules, hide_suggestions)
+
+        if not cacheable:
+            return run()
+        return self._memo.get(document, (rules, hide_suggestions), run)
 
 
 class Validation(SchemaExtension):
@@ -81,9 +113,14 @@ class Validation(SchemaExtension):
     is a prepared one (`is_prepared`)."""
 
     def __init__(
-        self, *, hide_suggestions: bool, is_prepared: Callable[[str, DocumentNode], bool]
+        self,
+        *,
+        hide_suggestions: bool,
+        cache: ValidationCache,
+        is_prepared: Callable[[str, DocumentNode], bool],
     ) -> None:
         self.hide_suggestions = hide_suggestions
+        self.cache = cache
         self.is_prepared = is_prepared
 
     def on_validate(self) -> Iterator[None]:
@@ -99,13 +136,12 @@ class Validation(SchemaExtension):
             if self.is_prepared(context.query or "", document):
                 errors: list[GraphQLError] = []  # validated when registered, same rules
             else:
-                large = len(context.query or "") > MAX_CACHED_QUERY_LENGTH
-                validate_document = validate_cached.__wrapped__ if large else validate_cached
-                errors = validate_document(
+                errors = self.cache.errors(
                     context.schema._schema,
                     document,
                     tuple(context.validation_rules),
-                    self.hide_suggestions,
+                    hide_suggestions=self.hide_suggestions,
+                    cacheable=len(context.query or "") <= MAX_CACHED_QUERY_LENGTH,
                 )
             context.pre_execution_errors = list(errors)
         yield

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +21,7 @@ from tortoise import connections
 
 from core.sql import SqlBuilder, on_postgres
 from models import Product
+from models.row_loader import row_loader
 
 PRODUCT_COLUMNS = tuple(Product._meta.db_fields)
 SEARCH_TERM_LIMIT = 8
@@ -190,14 +192,24 @@ def _cursor_param(sort_field: SortField, key: Any, sb: SqlBuilder) -> str:
 
 def cursor_key(sort_field: SortField, row: dict[str, Any]) -> Any:
     """The JSON-safe sort key of a raw row, as stored in its cursor."""
+    return cursor_key_reader(sort_field)(row)
+
+
+def cursor_key_reader(sort_field: SortField) -> Callable[[dict[str, Any]], Any]:
+    """`cursor_key` for one sort field, resolved once for a whole page of rows."""
     if sort_field is SortField.RELEVANCE:
-        return float(row["_rank"])
-    value = row[{"newest": "created_at"}.get(sort_field.value, sort_field.value)]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
+        return lambda row: float(row["_rank"])
+    column = {"newest": "created_at"}.get(sort_field.value, sort_field.value)
+
+    def key(row: dict[str, Any]) -> Any:
+        value = row[column]
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, datetime):
+            return value.isoformat()
+        return value
+
+    return key
 
 
 async def fetch_product_rows(
@@ -280,6 +292,9 @@ async def price_bounds(flt: ProductFilter) -> tuple[Decimal | None, Decimal | No
     )
 
 
+_load_product = row_loader(Product)
+
+
 def row_to_product(row: dict[str, Any]) -> Product:
-    # Extra keys (`_rank`) are ignored by Tortoise's row loader.
-    return Product._init_from_db(**row)
+    # Extra keys (`_rank`) are ignored, as by Tortoise's own row loader.
+    return _load_product(row)

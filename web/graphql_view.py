@@ -17,6 +17,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
@@ -59,6 +60,14 @@ def _is_request_error(response: GraphQLHTTPResponse) -> bool:
         and bool(errors)
         and all("path" not in e or e["path"] is None for e in errors)
     )
+
+
+def _parses_as_graphql(request: Request) -> bool:
+    """A GET, or a POST whose body Strawberry parses as JSON (its own content-type rule)."""
+    if request.method == "GET":
+        return True
+    content_type, _ = parse_content_type(request.headers.get("content-type", ""))
+    return request.method == "POST" and "application/json" in content_type
 
 
 class GraphQLView(GraphQL):
@@ -165,7 +174,9 @@ class GraphQLView(GraphQL):
 
     async def _cached_or_run(self, request: Request) -> Response:
         cache = self.response_cache
-        if cache is None or request.method not in ("GET", "POST") or not is_anonymous(request):
+        if cache is None or not is_anonymous(request) or not _parses_as_graphql(request):
+            # Only what the view itself would accept is looked up: a cached answer must not
+            # stand in for the 400/405/415 the request would get (a text/plain POST).
             return await self.run(request)
         key = cache.key_for(request, await request.body())
         entry = cache.get(key)
@@ -209,6 +220,10 @@ class GraphQLView(GraphQL):
     def decode_json(self, data: str | bytes) -> object:
         try:
             return super().decode_json(data)
+        except UnicodeDecodeError as exc:
+            # A body that is not UTF-8 (found by an attack): bad JSON, so HTTP answers 400
+            # instead of a 500 in text/plain.
+            raise json.JSONDecodeError("The body is not UTF-8", "", 0) from exc
         except RecursionError as exc:
             # Arrays or objects nested past the interpreter's limit (found by fuzzing): bad
             # JSON for us, so HTTP answers 400 and a websocket closes with 4400.

@@ -1,4 +1,6 @@
-"""`GET /metrics`: Prometheus text format, optionally behind a bearer token (METRICS_TOKEN).
+"""`GET /metrics`: Prometheus text format, behind a bearer token (METRICS_TOKEN) or on a port
+of its own (METRICS_PORT, started by `shop serve`); in prod one of the two is required and
+/metrics is off on the API port otherwise (`Settings.metrics_on_api_port`).
 
 With several worker processes (`shop serve --workers N`), set `PROMETHEUS_MULTIPROC_DIR` to
 an empty directory: each worker then writes its metrics there and any worker answers a
@@ -19,7 +21,7 @@ from core.errors import ErrorCode
 from web.graphql_view import error_body
 
 
-def _registry() -> CollectorRegistry:
+def registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
@@ -37,10 +39,13 @@ def _authorised(request: Request, token: str | None) -> bool:
 
 
 async def metrics(request: Request) -> Response:
-    if not _authorised(request, request.app.state.settings.metrics_token):
+    settings = request.app.state.settings
+    if not settings.metrics_on_api_port:
+        return JSONResponse(error_body("Not found", ErrorCode.NOT_FOUND), 404)
+    if not _authorised(request, settings.metrics_token):
         return JSONResponse(
             error_body("A valid bearer token is required", ErrorCode.UNAUTHENTICATED),
             401,
             headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
         )
-    return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry()), media_type=CONTENT_TYPE_LATEST)

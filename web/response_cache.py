@@ -2,8 +2,10 @@
 
 Only requests without credentials (no `Authorization`, no `__session` cookie) whose single
 operation is a query over catalog fields (`products`, `product`, `facets`) are cached. The key
-is the raw request (body or query string) plus the `Accept` header, so the document, its
-variables and the operation name are all in it, and visibility is always "anonymous".
+is the raw request (body or query string) plus the `Accept` and `Content-Type` headers, so
+the document, its variables and the operation name are all in it, and visibility is always
+"anonymous". Only requests the view would parse reach the cache (web/graphql_view.py): a
+cached answer never stands in for a 400, 405 or 415.
 Entries are dropped when any product's catalog data or stock changes (the `catalog:all` and
 `inventory:all` events, which reach every process through the event bus) and expire after
 `RESPONSE_CACHE_TTL` seconds, which bounds how far engagement counters (`stats`,
@@ -70,7 +72,14 @@ class ResponseCache:
     @staticmethod
     def key_for(request: Request, body: bytes) -> bytes:
         digest = hashlib.blake2b(digest_size=20)
-        for part in (request.method, request.url.query, request.headers.get("accept", ""), body):
+        parts = (
+            request.method,
+            request.url.query,
+            request.headers.get("accept", ""),
+            request.headers.get("content-type", ""),
+            body,
+        )
+        for part in parts:
             digest.update(part.encode() if isinstance(part, str) else part)
             digest.update(b"\0")
         return digest.digest()

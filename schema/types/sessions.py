@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from core.ids import INT64_MAX
 from core.pagination import Page
 from models import ARSession, ChatMessage, ChatSession
 from schema.context import Info
@@ -90,7 +91,9 @@ class ChatMessageType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ChatMessageType | None]:
-        return await nodes_in_order(node_ids, _owned(info, chat.messages_by_ids), cls.from_model)
+        return await nodes_in_order(
+            node_ids, _owned(info, chat.messages_by_ids), cls.from_model, max_id=INT64_MAX
+        )
 
 
 @strawberry.type(description="An edge in a message list.")

@@ -121,20 +121,44 @@ async def test_a_body_under_the_limit_passes(client, db):
     assert response.json()["data"] == {"__typename": "Query"}
 
 
-async def test_large_documents_are_not_kept_in_the_caches(client, db):
+async def test_large_documents_are_not_kept_in_the_caches(client, app):
     from strawberry.extensions.parser_cache import _get_parse_cache
 
     from schema.errors import MAX_CACHED_QUERY_LENGTH
-    from schema.validation import validate_cached
 
+    caches = app.state.graphql_view.schema.document_caches
+    compiler = app.state.graphql_view.schema.compiler
     parse_cache = _get_parse_cache(1024)
     padding = " " * MAX_CACHED_QUERY_LENGTH  # insignificant whitespace: same document
     alias = f"u{uuid.uuid4().hex}"  # a document no earlier test has cached
     small = "{ " + alias + ": __typename facets { totalCount } }"
     # Counted in misses (a document stored), not in size: the caches may be full already.
     for query, cached in ((small + padding, False), (small, True)):
-        parsed, validated = parse_cache.cache_info().misses, validate_cached.cache_info().misses
+        parsed = parse_cache.cache_info().misses
+        validated, measured = caches["validation"].misses, caches["limits"].misses
+        compiled = compiler.compiled
         body = await gql(client, query)
         assert body["data"]["facets"]["totalCount"] == 0
         assert parse_cache.cache_info().misses - parsed == int(cached)
-        assert validate_cached.cache_info().misses - validated == int(cached)
+        assert caches["validation"].misses - validated == int(cached)
+        assert caches["limits"].misses - measured == int(cached)
+        assert compiler.compiled - compiled == int(cached)
+
+
+async def test_a_slate_costs_what_it_writes(app, client, catalog):
+    """Regression: 30 aliased `recommendations(first: 50) { eventId }` cost 30 of 1,000 and
+    wrote 30 decision rows of ~5 KB each."""
+    from models import RecommendationEvent
+    from schema.writes import WRITE_COST
+
+    one = await gql(client, '{ recommendations(first: 3, context: {sessionId: "s"}) { eventId } }')
+    assert one["extensions"]["cost"]["requested"] == WRITE_COST + 1
+    aliased = " ".join(
+        f'r{i}: recommendations(first: 50, context: {{sessionId: "s"}}) {{ eventId }}'
+        for i in range(30)
+    )
+    body = await gql(client, "{ " + aliased + " }")
+    assert error_codes(body) == ["QUERY_TOO_COMPLEX"]
+    assert body["errors"][0]["extensions"]["limit"] == "cost"
+    await app.state.recommender.decisions.flush()
+    assert await RecommendationEvent.all().count() == 1

@@ -7,7 +7,7 @@ from prometheus_client import REGISTRY
 
 from core.metrics import record_learned_example, record_recommendation_decision
 from schema import observability
-from tests.support.apps import client_for
+from tests.support.apps import client_for, prod_overrides
 from tests.support.graphql import gql
 
 
@@ -103,7 +103,7 @@ async def test_recommendation_metrics_are_there_for_the_engine(client, db):
         assert f"# TYPE {name}" in text
 
 
-async def test_metrics_are_open_without_a_token(client, db):
+async def test_metrics_are_open_without_a_token_outside_prod(client, db):
     response = await client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
@@ -121,3 +121,20 @@ async def test_metrics_token_is_required_when_set(settings, db):
         )
         assert right.status_code == 200
         assert "shopgraph_graphql_operations_total" in right.text
+
+
+async def test_prod_serves_no_metrics_without_a_token(settings, db):
+    """Regression: in prod /metrics was public whenever METRICS_TOKEN was unset."""
+    async with client_for(settings, **prod_overrides()) as client:
+        response = await client.get("/metrics")
+        assert response.status_code == 404
+        assert "shopgraph_" not in response.text
+    async with client_for(settings, **prod_overrides(), metrics_token="scrape") as client:
+        assert (await client.get("/metrics")).status_code == 401
+        scraped = await client.get("/metrics", headers={"authorization": "Bearer scrape"})
+        assert scraped.status_code == 200
+
+
+async def test_a_metrics_port_takes_metrics_off_the_api_port(settings, db):
+    async with client_for(settings, metrics_port=9464) as client:
+        assert (await client.get("/metrics")).status_code == 404

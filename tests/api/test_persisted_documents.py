@@ -231,23 +231,22 @@ async def test_the_apq_cache_is_bounded(settings, db):
 
 @pytest.fixture
 def spies(monkeypatch):
-    """Counts graphql-core parses and validations (calls to the cached validation, cache
-    hits included)."""
+    """Counts graphql-core parses and validations (lookups of the validation cache, hits
+    included)."""
     calls = {"parse": 0, "validate": 0}
     parse_document = Parser.parse_document
-    validate = schema.validation.validate_cached
+    validate = schema.validation.ValidationCache.errors
 
     def counting_parse(self):
         calls["parse"] += 1
         return parse_document(self)
 
-    def counting_validate(*args):
+    def counting_validate(*args, **kwargs):
         calls["validate"] += 1
-        return validate(*args)
+        return validate(*args, **kwargs)
 
-    counting_validate.__wrapped__ = validate.__wrapped__  # type: ignore[attr-defined]
     monkeypatch.setattr(Parser, "parse_document", counting_parse)
-    monkeypatch.setattr(schema.validation, "validate_cached", counting_validate)
+    monkeypatch.setattr(schema.validation.ValidationCache, "errors", counting_validate)
     return calls
 
 

@@ -130,3 +130,27 @@ async def test_with_redis_the_budget_is_shared_by_every_process(settings, db, al
             limiter = client.app.state.rate_limiter  # type: ignore[attr-defined]
             assert isinstance(limiter, RedisRateLimiter)
             await limiter.aclose()
+
+
+SLATES = (
+    '{ a: recommendations(first: 3, context: {sessionId: "s"}) { eventId } '
+    + 'b: recommendations(first: 3, context: {sessionId: "s"}) { eventId } }'
+)
+
+
+async def test_recommendation_slates_count_as_writes(app, limited, catalog):
+    """Regression: queries that write a decision row per slate were never rate-limited."""
+    from models import RecommendationEvent
+
+    decisions = app.state.recommender.decisions
+    assert "errors" not in await gql(limited, SLATES)  # two writes: the budget of 2 is spent
+    await decisions.flush()
+    written = await RecommendationEvent.all().count()
+    assert written == 2
+    refused = await limited.post("/graphql", json={"query": SLATES})
+    assert refused.status_code == 429
+    assert error_codes(refused.json()) == ["RATE_LIMITED"]
+    await decisions.flush()
+    assert await RecommendationEvent.all().count() == written  # refused before any resolver
+    # Reading the catalog is never throttled.
+    assert "errors" not in await gql(limited, "{ products(first: 1) { totalCount } }")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from decimal import Decimal
 
 import pytest_asyncio
@@ -90,3 +91,31 @@ async def test_a_product_created_during_a_request_is_not_served_stale(client, ca
     assert cache.generation() > generation
     fresh = (await client.post("/graphql", json={"query": QUERY})).json()
     assert fresh["data"]["products"]["edges"][0]["node"]["name"] == "Aaa First"
+
+
+async def test_the_cache_never_answers_a_request_the_view_would_refuse(client, cache):
+    """Regression: once the JSON request was cached, the same body POSTed as text/plain was
+    answered 200 from the cache; uncached it gets 415."""
+    body = json.dumps({"query": QUERY})
+    cached = await client.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert cached.status_code == 200
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", ""):
+        refused = await client.post(
+            "/graphql", content=body, headers={"content-type": content_type}
+        )
+        assert refused.status_code == 415, (content_type, refused.text)
+        assert "x-cache" not in refused.headers
+    assert cache.hits == 0
+
+
+async def test_a_body_that_is_not_utf8_is_a_400(client, cache):
+    """Regression: invalid UTF-8 in a JSON body was a 500 in text/plain."""
+    response = await client.post(
+        "/graphql",
+        content=b'{"query": "{ \xff\xfe }"}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"

@@ -47,16 +47,23 @@ def live_process(
     factory: str = "app:create_app",
     health_path: str = "/healthz",
     args: Sequence[str] = (),
+    shop_serve: bool = False,
 ) -> Iterator[tuple[ServerURL, subprocess.Popen]]:
-    """Run uvicorn on `factory` with extra `args`; yield the base URL and the process (to
-    signal it; its output is in `log_path(env, base)`)."""
+    """Run uvicorn on `factory` with extra `args` (or, with `shop_serve`, the `shop serve`
+    command as operators do); yield the base URL and the process (to signal it; its output
+    is in `log_path(env, base)`)."""
     port = port or free_port()
     full_env = {**os.environ, "ENV": "test", "SEED_ON_START": "false", **env}
     log = Path(env.get("DATA_DIR", "/tmp")) / f"uvicorn-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
-        command = [sys.executable, "-m", "uvicorn", factory, "--factory"]
-        command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *args]
+        if shop_serve:
+            command = [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1"]
+            command += ["--port", str(port), *args]
+        else:
+            command = [sys.executable, "-m", "uvicorn", factory, "--factory"]
+            command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+            command += args
         process = subprocess.Popen(
             command,
             cwd=ROOT,
