@@ -33,7 +33,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from core import transactions
-from services.recommender import TTLCache
+from services.recommendations.cache import TTLCache
 from tests.support.documents import cases
 from tests.support.graphql import global_id, gql_data
 from tests.support.variables import IdPool, variables_for
