@@ -39,7 +39,12 @@ from web.shutdown import Shutdown
 logger = logging.getLogger("shopgraph")
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, recommender: RecommenderRuntime | None = None
+) -> Starlette:
+    """The app for `settings`. `recommender`: a running recommender to use instead of the
+    app's own, which the app then neither starts nor stops (tests building a second app
+    over the session app's database and recommender)."""
     settings = settings or get_settings()
     settings.check_production_ready()
     configure_logging(log_format=settings.resolved_log_format, level=settings.log_level)
@@ -63,7 +68,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         load_manifest_file(schema.documents, manifest)
     document_sync = DocumentSync(settings, schema.documents)
     # The recommender and the reward table live on every request's Context (no globals).
-    recommender = RecommenderRuntime(settings)
+    owns_recommender = recommender is None
+    recommender = recommender or RecommenderRuntime(settings)
     rewards = RewardTable(settings.rewards)
     dev_tokens = dev_auth.dev_tokens_for(settings)
     graphiql = (
@@ -106,10 +112,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 created = await seed.seed_demo(currency=settings.currency)
                 if created:
                     logger.info("loaded the demo catalog: %d products", created)
-            await recommender.start(hub)
+            if owns_recommender:
+                await recommender.start(hub)
             # Runs before the database closes: decisions are written and, in the learner,
             # the last rewards learned and a last snapshot published on the way out.
-            shutdown.add_hook("recommender", recommender.stop)
+            if owns_recommender:
+                shutdown.add_hook("recommender", recommender.stop)
             shutdown.install_signal_handlers(asyncio.get_running_loop())
             yield
         finally:

@@ -23,7 +23,6 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
 
 from bandit.learner import BanditLearner
 from core import metrics
@@ -303,19 +302,12 @@ class LearnerRole:
             self._wakeup.clear()
             try:
                 await self.learn_once()
-                await self._measure_lag()
+                if self.learner is not None:
+                    lag = await learning.lag_seconds(self.learner.position)
+                    metrics.RECOMMENDATION_LEARNER_LAG.set(lag)
             except Exception:
                 logger.exception("learning from rewards failed; will retry")
                 await asyncio.sleep(1.0)
-
-    async def _measure_lag(self) -> None:
-        if self.learner is None:
-            return
-        oldest = await learning.oldest_unlearned(self.learner.position)
-        if oldest is not None and oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=UTC)
-        lag = 0.0 if oldest is None else (datetime.now(UTC) - oldest).total_seconds()
-        metrics.RECOMMENDATION_LEARNER_LAG.set(max(lag, 0.0))
 
     async def publish(self) -> Snapshot | None:
         """Publish the model if it learned anything since the last snapshot."""

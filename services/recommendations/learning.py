@@ -2,9 +2,9 @@
 
 The learner reads `recommendation_rewards` in (txid, id) order after its read position.
 On PostgreSQL it reads only rows whose inserting transaction is older than every
-transaction still running (`txid < pg_snapshot_xmin(pg_current_snapshot())`): ids are
-handed out before commit, so a plain `id > last` read could pass over a row that commits
-later with a smaller id and lose it. With the horizon, the rows at or before the position
+transaction of this database still running (`HORIZON`): ids are handed out before commit,
+so a plain `id > last` read could pass over a row that commits later with a smaller id and
+lose it. With the horizon, the rows at or before the position
 are final -- no commit can add one -- so the position alone says what was learned. On
 SQLite writers take turns (`core.sqlite_client`), so ids commit in order.
 
@@ -25,7 +25,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bandit.learner import BanditLearner, ModelClosed
 from bandit.slates import LearnExample
@@ -73,8 +73,8 @@ async def last_committed() -> tuple[int, int]:
     return (rows[0]["txid"], rows[0]["id"]) if rows else (0, 0)
 
 
-async def oldest_unlearned(position: Position) -> datetime | None:
-    """When the first committed reward after `position` was logged (None: none is)."""
+async def lag_seconds(position: Position) -> float:
+    """How long ago the first committed reward after `position` was logged (0: none is)."""
     q = SqlBuilder()
     if q.postgres:
         after = f"(txid, id) > ({q.param(position.txid)}, {q.param(position.reward_id)})"
@@ -85,9 +85,28 @@ async def oldest_unlearned(position: Position) -> datetime | None:
         f"SELECT created_at FROM recommendation_rewards WHERE {after} ORDER BY {order} LIMIT 1"  # noqa: S608
     )
     if not rows:
-        return None
+        return 0.0
     value = rows[0]["created_at"]
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    oldest = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+    return max((datetime.now(UTC) - oldest).total_seconds(), 0.0)
+
+
+# The learning horizon (PostgreSQL): the oldest transaction of *this* database still running
+# when the statement's snapshot was taken, or the next transaction id when none is. A
+# transaction id is global to the cluster, so the snapshot's own xmin would also wait for
+# long transactions in other databases of a shared server, which can never write our
+# rewards. An in-progress id is left out only when pg_stat_activity positively places it in
+# another database; one it cannot place (a prepared transaction, a session whose details
+# this role may not see) counts as ours, which can only delay learning, never skip a row.
+HORIZON = """
+(SELECT COALESCE(min(x::text::bigint), pg_snapshot_xmax(pg_current_snapshot())::text::bigint)
+   FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+  WHERE (x::text::bigint % 4294967296) NOT IN (
+        SELECT backend_xid::text::bigint FROM pg_stat_activity
+         WHERE backend_xid IS NOT NULL AND datname IS NOT NULL
+           AND datname <> current_database()))
+"""
 
 
 async def rewards_after(position: Position, limit: int = READ_BATCH) -> list[RewardRow]:
@@ -99,7 +118,7 @@ async def rewards_after(position: Position, limit: int = READ_BATCH) -> list[Rew
         txid, reward_id = q.param(position.txid), q.param(position.reward_id)
         sql = (
             f"SELECT {columns} WHERE (txid, id) > ({txid}, {reward_id}) "
-            "AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint "
+            f"AND txid < {HORIZON} "
             f"ORDER BY txid, id LIMIT {int(limit)}"
         )
     else:

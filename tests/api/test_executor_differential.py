@@ -76,7 +76,7 @@ def frozen_sources(monkeypatch):
     import tortoise.timezone
 
     monkeypatch.setattr(tortoise.timezone, "now", lambda: NOW)
-    import services.recommendations as recommendations
+    import services.recommendations.decide as recommendations
 
     class SeededRandom:
         @staticmethod
