@@ -85,9 +85,10 @@ async def db(app) -> AsyncIterator[None]:
 
     runtime = app.state.recommender
     await runtime.decisions.flush()
-    await reset_database()
+    # Each test starts from an untrained model and the beginning of an empty log.
+    async with runtime.learning_paused():
+        await reset_database()
     await runtime.catalog.load()
-    await runtime.reset_learning()  # each test starts from an untrained model
     yield
 
 

@@ -20,6 +20,7 @@ import fcntl
 import logging
 import os
 import socket
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -50,8 +51,8 @@ class LearnerLock(Protocol):
     async def acquire(self) -> None:
         """Wait until this process holds the lock."""
 
-    async def holds(self) -> bool:
-        """Whether the lock is still held (its connection is alive)."""
+    async def still_holds(self, term: int) -> bool:
+        """Whether the lock is still held and `term` is still the current one."""
 
     async def release(self) -> None: ...
 
@@ -71,15 +72,18 @@ class PostgresLearnerLock:
             raise
         self._conn = conn
 
-    async def holds(self) -> bool:
+    async def still_holds(self, term: int) -> bool:
+        # On the lock's own connection: proves it alive and reads the term in one query.
         if self._conn is None or self._conn.is_closed():
             return False
         try:
             async with asyncio.timeout(5):
-                await self._conn.fetchval("SELECT 1")
+                current = await self._conn.fetchval(
+                    "SELECT term FROM recommendation_learner WHERE id = 1"
+                )
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
             return False
-        return True
+        return current == term
 
     async def release(self) -> None:
         conn, self._conn = self._conn, None
@@ -112,7 +116,9 @@ class FileLearnerLock:
             raise
         self._handle = handle
 
-    async def holds(self) -> bool:
+    async def still_holds(self, term: int) -> bool:
+        # An flock cannot be lost while the process lives, and only its holder can begin a
+        # term; publishing checks the term anyway.
         return self._handle is not None
 
     async def release(self) -> None:
@@ -147,11 +153,33 @@ async def current_term() -> int:
     return 0 if row is None else row.term
 
 
-@contextlib.asynccontextmanager
-async def holding(lock: LearnerLock):
-    """Acquire `lock` for the block; always release it."""
-    await lock.acquire()
-    try:
-        yield lock
-    finally:
-        await lock.release()
+async def wait_for_lock(
+    lock: LearnerLock, *, stopping: asyncio.Event, waiting: Callable[[], object], retry: float
+) -> bool:
+    """Wait for `lock` until `stopping` is set; True when it is held. `waiting` is called
+    when the lock was not free at once (another process learns) or could not be asked for
+    (the database is down: retried every `retry` seconds)."""
+    while not stopping.is_set():
+        acquiring = asyncio.create_task(lock.acquire())
+        stop = asyncio.create_task(stopping.wait())
+        try:
+            done, _ = await asyncio.wait({acquiring}, timeout=0.5)
+            if not done:
+                waiting()
+                done, _ = await asyncio.wait({acquiring, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if acquiring not in done:
+            acquiring.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await acquiring
+            return False
+        if acquiring.exception() is None:
+            if not stopping.is_set():
+                return True
+            await lock.release()
+            return False
+        logger.error("cannot stand for learner: %s", acquiring.exception())
+        waiting()
+        await asyncio.sleep(retry)
+    return False

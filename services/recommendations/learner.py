@@ -31,7 +31,12 @@ from core.settings import Settings
 from live import EventHub
 from services.recommendations import learning, retention, windows
 from services.recommendations.candidates import CatalogIndexHolder
-from services.recommendations.election import LearnerLock, begin_term, current_term, learner_lock
+from services.recommendations.election import (
+    LearnerLock,
+    begin_term,
+    learner_lock,
+    wait_for_lock,
+)
 from services.recommendations.learning import Learner, Shopper
 from services.recommendations.model import VWThread, learner_from_snapshot
 from services.recommendations.snapshots import (
@@ -88,9 +93,10 @@ class LearnerRole:
         self._stopping = asyncio.Event()
         # Restarts asked for (`reset`) and the number the current term started after: a
         # term only serves the restarts asked for before it began.
-        self._restart = asyncio.Event()
-        self._resets_asked = 0
-        self._resets_served = 0
+        # `paused()`: the lead ends without a last snapshot and nobody stands until resumed.
+        self._pausing = asyncio.Event()
+        self._resumed = asyncio.Event()
+        self._resumed.set()
         self._changed = asyncio.Event()  # set (and replaced) when elected or stepping down
         self._task: asyncio.Task | None = None
 
@@ -113,8 +119,11 @@ class LearnerRole:
 
     async def _stand_forever(self) -> None:
         while not self._stopping.is_set():
+            await self._resumed.wait()
             lock = learner_lock(self.settings)
-            if not await self._acquire(lock):
+            if not await wait_for_lock(
+                lock, stopping=self._stopping, waiting=self.settled.set, retry=STAND_AGAIN_SECONDS
+            ):
                 return
             try:
                 await self._lead(lock)
@@ -124,48 +133,23 @@ class LearnerRole:
                 await lock.release()
                 self.settled.set()
                 self._announce_change()
-            if self._resets_asked == self._resets_served and not self._stopping.is_set():
+            if self._resumed.is_set() and not self._stopping.is_set():
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(STAND_AGAIN_SECONDS):
-                        await self._restart.wait()
-
-    async def _acquire(self, lock: LearnerLock) -> bool:
-        """Wait for the lock or for `stop()`; True when the lock is held."""
-        while not self._stopping.is_set():
-            acquiring = asyncio.create_task(lock.acquire())
-            stopping = asyncio.create_task(self._stopping.wait())
-            try:
-                done, _ = await asyncio.wait({acquiring}, timeout=0.5)
-                if not done:
-                    self.settled.set()  # another process learns; keep standing
-                    done, _ = await asyncio.wait(
-                        {acquiring, stopping}, return_when=asyncio.FIRST_COMPLETED
-                    )
-            finally:
-                stopping.cancel()
-            if acquiring not in done:
-                acquiring.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await acquiring
-                return False
-            if acquiring.exception() is None:
-                if not self._stopping.is_set():
-                    return True
-                await lock.release()
-                return False
-            logger.error("cannot stand for learner: %s", acquiring.exception())
-            self.settled.set()
-            await asyncio.sleep(STAND_AGAIN_SECONDS)
-        return False
+                        await self._pausing.wait()
 
     # --- while elected ---------------------------------------------------------------------
 
     async def _lead(self, lock: LearnerLock) -> None:
-        resets = self._resets_asked
-        self._restart.clear()
         self.term = await begin_term()
         self.learner = await self._restore()
         self.published = self.learner.position
+        # Catch up before serving from the live model: rewards logged while nobody learned.
+        try:
+            await self.learn_once()
+        except Exception:
+            logger.exception("catching up failed; the learning loop retries")
+            self._wakeup.set()
         metrics.RECOMMENDATION_LEARNER.set(1)
         logger.info(
             "learning as term %d from reward %d (%d learned so far); snapshots in %s",
@@ -176,9 +160,7 @@ class LearnerRole:
             self.on_elected(self.learner.model)
         self.elected.set()
         self.settled.set()
-        self._resets_served = resets
         self._announce_change()
-        self._wakeup.set()
         tasks = [
             asyncio.create_task(self._learn_forever(), name="learner-learn"),
             asyncio.create_task(self._publish_forever(), name="learner-publish"),
@@ -187,13 +169,13 @@ class LearnerRole:
             asyncio.create_task(self._watch(lock), name="learner-watch"),
         ]
         stopping = asyncio.create_task(self._stopping.wait())
-        restarting = asyncio.create_task(self._restart.wait())
+        restarting = asyncio.create_task(self._pausing.wait())
         stepped_down = False
         try:
             done, _ = await asyncio.wait(
                 [*tasks, stopping, restarting], return_when=asyncio.FIRST_COMPLETED
             )
-            stepped_down = restarting in done  # a restart publishes nothing on the way out
+            stepped_down = restarting in done  # a pause publishes nothing on the way out
             for task in done:
                 if task in tasks and task.exception() is not None:
                     stepped_down = isinstance(task.exception(), SteppedDown)
@@ -250,20 +232,28 @@ class LearnerRole:
     async def _watch(self, lock: LearnerLock) -> None:
         while True:
             await asyncio.sleep(WATCH_SECONDS)
-            if not await lock.holds():
-                raise SteppedDown("the learner lock's connection is gone")
-            if await current_term() != self.term:
-                raise SteppedDown("a newer learner term began")
+            if not await lock.still_holds(self.term):
+                raise SteppedDown("the learner lock is lost, or a newer term began")
 
-    async def reset(self) -> None:
-        """Step down without a last snapshot and stand again: the new term starts from an
-        untrained model at the beginning of the log when the snapshots are gone (the
-        database was emptied under this process: tests, benchmarks)."""
-        self._resets_asked += 1
-        asked = self._resets_asked
-        self._restart.set()
+    @contextlib.asynccontextmanager
+    async def paused(self):
+        """Nobody learns in this process for the block: the lead, if any, ends without a
+        last snapshot, and the role stands again after it -- from the newest snapshot, or an
+        untrained model at the beginning of the log when there is none (the database was
+        emptied meanwhile: tests, benchmarks)."""
+        was_learner = self.elected.is_set()
+        self._resumed.clear()
+        self._pausing.set()
+        try:
+            async with asyncio.timeout(30):
+                while self.elected.is_set():
+                    await self._changed.wait()
+            yield
+        finally:
+            self._pausing.clear()
+            self._resumed.set()
         async with asyncio.timeout(30):
-            while not (self._resets_served >= asked and self.elected.is_set()):
+            while was_learner and not self.elected.is_set():
                 await self._changed.wait()
 
     # --- learning and publishing -------------------------------------------------------------

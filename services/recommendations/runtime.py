@@ -236,12 +236,18 @@ class RecommenderRuntime:
         """As the learner: purge the decisions past the retention now."""
         return await self._role().purge()
 
-    async def reset_learning(self) -> None:
-        """Start over from an untrained model and the beginning of the log: the database
-        was emptied under this process (tests, benchmarks)."""
-        if self.role is not None and self.role.learner is not None:
-            await self.role.reset()
-        else:
+    @contextlib.asynccontextmanager
+    async def learning_paused(self):
+        """Nobody learns in this process during the block; afterwards the learner starts
+        again from the newest snapshot, or from an untrained model at the beginning of the
+        log when the block emptied the database (tests, benchmarks)."""
+        if self.role is None:
+            yield
+            self.serving.reset()
+            return
+        async with self.role.paused():
+            yield
+        if not self.role.elected.is_set():
             self.serving.reset()
 
     def _role(self) -> LearnerRole:

@@ -97,7 +97,8 @@ async def test_a_learner_whose_term_is_over_cannot_publish(app, catalog, store, 
         if store.objects is not None:
             assert list((tmp_path / "models").glob("*.vw")) == []  # no orphan left behind
     finally:
-        await app.state.recommender.reset_learning()  # the app's learner: a current term
+        async with app.state.recommender.learning_paused():  # the app's learner: a new term
+            pass
 
 
 async def test_only_the_newest_snapshots_are_kept(app, catalog, store, tmp_path):
