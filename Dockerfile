@@ -9,9 +9,9 @@ RUN pip install --no-cache-dir uv==0.13.9
 WORKDIR /app
 # Dependencies first, in their own layer, exactly as locked.
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --no-install-project
+RUN uv sync --locked --no-dev --no-install-project
 COPY . .
-RUN uv sync --frozen --no-dev
+RUN uv sync --locked --no-dev
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 shop

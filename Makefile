@@ -17,7 +17,7 @@ $(UV):
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
 $(BIN)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --locked
 	@touch $@
 
 install: $(BIN)/.synced ## Create .venv from the lockfile

@@ -100,10 +100,15 @@ def _price(rng: random.Random, low: int, high: int) -> Decimal:
 
 
 def generate_products(count: int, *, seed: int = 42, currency: str = "USD") -> list[Product]:
-    """Build (unsaved) demo products; identical output for identical arguments."""
+    """Build (unsaved) demo products, `count` of them on sale plus the withdrawn ones
+    generated among them (about 2%, for admin demos); identical output for identical
+    arguments."""
     rng = random.Random(seed)
-    products = []
-    for index in range(count):
+    products: list[Product] = []
+    active = 0
+    index = -1
+    while active < count:
+        index += 1
         spec = CATEGORIES[index % len(CATEGORIES)]
         brand = rng.choice(spec.brands)
         noun = rng.choice(spec.nouns)
@@ -142,6 +147,7 @@ def generate_products(count: int, *, seed: int = 42, currency: str = "USD") -> l
                 created_at=DEMO_EPOCH - timedelta(minutes=rng.randrange(0, 365 * 24 * 60)),
             )
         )
+        active += products[-1].is_active
     return products
 
 
@@ -156,7 +162,7 @@ async def seed_demo(*, products: int = 500, seed: int = 42, currency: str = "USD
             return 0
         batch = generate_products(products, seed=seed, currency=currency)
         await Product.bulk_create(batch, batch_size=1000)
-    return len(batch)
+    return len(batch)  # `products` on sale, and the withdrawn extras
 
 
 def _tables_children_first() -> list[str]:

@@ -130,3 +130,38 @@ def bob(token_for) -> str:
 @pytest.fixture
 def admin(token_for) -> str:
     return token_for("user_admin", admin=True, email="admin@example.com", name="Admin")
+
+
+SERVICE_SKIPS = ("is unreachable at", "redis-server is not on PATH")
+
+
+def _service_skips(terminalreporter) -> dict[str, int]:
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else ""
+        reason = reason.removeprefix("Skipped: ")
+        if any(marker in reason for marker in SERVICE_SKIPS):
+            reasons[reason] = reasons.get(reason, 0) + 1
+    return reasons
+
+
+def pytest_unconfigure(config) -> None:
+    """A green run with PostgreSQL or Redis missing tested much less than it seems: say so,
+    loudly, on the very last lines (CI sets REQUIRE_SERVICES=1 and fails instead)."""
+    terminalreporter = config.pluginmanager.get_plugin("terminalreporter")
+    reasons = _service_skips(terminalreporter) if terminalreporter else {}
+    if not reasons:
+        return
+    skipped = sum(reasons.values())
+    terminalreporter.write_sep(
+        "!", f"{skipped} TESTS SKIPPED: SERVICES MISSING", red=True, bold=True
+    )
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line(f"  {count:5d} x {reason}", red=True)
+    terminalreporter.write_line(
+        "  These tests did not run. Start PostgreSQL and Redis (README), or set "
+        "REQUIRE_SERVICES=1 to make their absence fail the run.",
+        red=True,
+        bold=True,
+    )

@@ -348,6 +348,17 @@ def _outcome(body: dict[str, Any], field_name: str) -> str:
     return NULL if value is None else OK
 
 
+def _live_subscribers() -> float:
+    from prometheus_client import REGISTRY
+
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "shopgraph_live_subscribers"
+        for sample in metric.samples
+    )
+
+
 async def _subscription_outcome(app, case: Case, world: World, role: str, variables) -> str:
     """Subscribe in-process as `role`, make the event happen, and see what arrives."""
     from schema.context import Context
@@ -363,9 +374,16 @@ async def _subscription_outcome(app, case: Case, world: World, role: str, variab
     stream = await view.schema.subscribe(case.document, variables, context_value=context)
     if not hasattr(stream, "__anext__"):
         return _outcome({"errors": [e.formatted for e in stream.errors]}, "")
+    live_before = _live_subscribers()
     first = asyncio.ensure_future(anext(stream))
     try:
-        await asyncio.sleep(0.05)  # let the resolver subscribe before the event happens
+        # Let the resolver subscribe before the event happens: wait until this process has
+        # one more live bus subscriber (the gauge counts it once its subscription is up), or
+        # the stream answered at once (a refusal).
+        for _ in range(500):
+            if first.done() or _live_subscribers() > live_before:
+                break
+            await asyncio.sleep(0.01)
         if first.done():
             result = first.result()
         else:

@@ -70,18 +70,23 @@ def gauge(metrics_text: str, name: str) -> float:
     )
 
 
-async def metrics_text(url: str) -> str:
+async def metrics_text(url: str, *, token: str | None = None) -> str:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
     async with httpx.AsyncClient() as http:
-        return (await http.get(f"{http_base(url)}/metrics")).text
+        response = await http.get(f"{http_base(url)}/metrics", headers=headers)
+        response.raise_for_status()
+        return response.text
 
 
-async def wait_until(url: str, condition, what: str, timeout: float = 15.0) -> str:
+async def wait_until(
+    url: str, condition, what: str, timeout: float = 15.0, *, token: str | None = None
+) -> str:
     """Poll the server's /metrics until `condition(text)` holds; returns the text."""
     text = ""
     try:
         async with asyncio.timeout(timeout):
             while True:
-                text = await metrics_text(url)
+                text = await metrics_text(url, token=token)
                 if condition(text):
                     return text
                 await asyncio.sleep(0.02)
@@ -90,7 +95,12 @@ async def wait_until(url: str, condition, what: str, timeout: float = 15.0) -> s
 
 
 async def wait_for_gauges(
-    url: str, *, above: str | None = None, timeout: float = 15.0, **increase: float
+    url: str,
+    *,
+    above: str | None = None,
+    timeout: float = 15.0,
+    token: str | None = None,
+    **increase: float,
 ) -> str:
     """Wait until each gauge (keyword: metric name without `shopgraph_`, `__family` for the
     `family` label) has risen by its value over the metrics text `above` (or over zero).
@@ -105,6 +115,7 @@ async def wait_for_gauges(
         lambda text: all(gauge(text, name) >= value for name, value in wanted.items()),
         f"reached {wanted}",
         timeout,
+        token=token,
     )
 
 

@@ -25,7 +25,7 @@ import pytest
 
 from tests.support.apps import PROD_ISSUER, prod_public_pem, prod_token
 from tests.support.live_server import ROOT, live_server
-from tests.ws.support import WSClient
+from tests.ws.support import WSClient, metrics_text, wait_for_gauges
 
 SUBSCRIBE = "subscription Stock($p: ID) { inventoryChanged(productId: $p) { inventory } }"
 SET_STOCK = """mutation SetStock($p: ID!, $n: Int!) {
@@ -64,9 +64,17 @@ def trusted_server(tmp_path_factory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("trusted-ws")
     manifest = data_dir / "manifest.json"
     manifest.write_text(json.dumps({f"sha256:{sha(d)}": d for d in (SUBSCRIBE, SET_STOCK, PRICE)}))
-    env = prod_env(data_dir, SEED_ON_START="true", PERSISTED_DOCUMENTS_FILES=str(manifest))
+    env = prod_env(
+        data_dir,
+        SEED_ON_START="true",
+        PERSISTED_DOCUMENTS_FILES=str(manifest),
+        METRICS_TOKEN=METRICS_TOKEN,  # prod serves /metrics only behind a token
+    )
     with live_server(env, startup_timeout=60) as base:
         yield base
+
+
+METRICS_TOKEN = "scrape-token"
 
 
 def ws(base: str) -> str:
@@ -103,8 +111,12 @@ def test_operations_and_subscriptions_run_by_id_and_full_documents_are_refused(t
                 "variables": {"p": PRODUCT},
                 "extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha(SUBSCRIBE)}},
             }
+            before = await metrics_text(trusted_server, token=METRICS_TOKEN)
             await client.send({"id": "s", "type": "subscribe", "payload": hashed})
-            await asyncio.sleep(0.5)  # the server subscribes to the bus channel first
+            # The server subscribes to the bus channel first: wait until it has.
+            await wait_for_gauges(
+                trusted_server, above=before, token=METRICS_TOKEN, live_subscribers__inventory=1
+            )
             response = await asyncio.to_thread(
                 httpx.post,
                 f"{trusted_server}/graphql",
