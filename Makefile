@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test fuzz lint format schema migrations seed bench bench-catalog bench-profile bench-checkout bench-recommendations bench-fanout bench-persisted client client-install client-build e2e ci clean
+.PHONY: help install run test fuzz lint format schema migrations seed bench bench-catalog bench-profile bench-checkout bench-recommendations bench-fanout bench-persisted bench-decision-service client client-install client-build e2e ci clean
 
 help: ## List the tasks
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -50,7 +50,7 @@ migrations: install ## Write a migration for model changes
 seed: install ## Load the demo catalog into the configured database
 	$(BIN)/shop seed
 
-bench: bench-catalog bench-checkout bench-recommendations bench-fanout bench-persisted ## Run every benchmark (PostgreSQL + Redis)
+bench: bench-catalog bench-checkout bench-recommendations bench-fanout bench-persisted bench-decision-service ## Run every benchmark (PostgreSQL + Redis)
 
 bench-catalog: install ## catalog, order, cart, recommendations: both executors vs bare graphql-core and hand-written
 	$(BIN)/python -m bench.catalog
@@ -69,6 +69,10 @@ bench-fanout: install ## 1,000 and 5,000 websocket subscribers vs a bare websock
 
 bench-persisted: install ## The same operation as a full document vs a persisted id (req/s)
 	$(BIN)/python -m bench.persisted
+
+bench-decision-service: install ## 1/2/4 servers + the learner: learning CPU, snapshot propagation, p99, learner vs raw VW
+	$(BIN)/python -m bench.decision_service
+	$(BIN)/python -m bench.decision_log_size --database-url $${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/shopgraph_bench}
 
 CLIENT_DEPS := client/node_modules/.installed
 

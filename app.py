@@ -21,8 +21,9 @@ from core.rate_limit import create_rate_limiter
 from core.settings import Settings, get_settings
 from live import EventHub
 from schema import build_schema
-from services import events, recommender, seed
-from services.recommender import RecommenderRuntime
+from services import events, seed
+from services.recommendations.rewards import RewardTable
+from services.recommendations.runtime import RecommenderRuntime
 from web import dev_auth, health, media, metrics, webhooks
 from web.auth import Authenticator
 from web.body_limit import BodySizeLimitMiddleware
@@ -38,7 +39,12 @@ from web.shutdown import Shutdown
 logger = logging.getLogger("shopgraph")
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, recommender: RecommenderRuntime | None = None
+) -> Starlette:
+    """The app for `settings`. `recommender`: a running recommender to use instead of the
+    app's own, which the app then neither starts nor stops (tests building a second app
+    over the session app's database and recommender)."""
     settings = settings or get_settings()
     settings.check_production_ready()
     configure_logging(log_format=settings.resolved_log_format, level=settings.log_level)
@@ -61,6 +67,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     for manifest in settings.manifest_files:
         load_manifest_file(schema.documents, manifest)
     document_sync = DocumentSync(settings, schema.documents)
+    # The recommender and the reward table live on every request's Context (no globals).
+    owns_recommender = recommender is None
+    recommender = recommender or RecommenderRuntime(settings)
+    rewards = RewardTable(settings.rewards)
     dev_tokens = dev_auth.dev_tokens_for(settings)
     graphiql = (
         GraphiQLPage(settings, GraphiQLAssets(), dev_tokens, documents=schema.documents)
@@ -74,6 +84,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         persisted=PersistedDocuments(settings, schema.documents),
         response_cache=cache,
         graphiql=graphiql,
+        recommender=recommender,
+        rewards=rewards,
     )
     shutdown = Shutdown(view.websockets)
     shutdown.add_hook("rate limiter", rate_limiter.aclose)
@@ -100,19 +112,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 created = await seed.seed_demo(currency=settings.currency)
                 if created:
                     logger.info("loaded the demo catalog: %d products", created)
-            runtime = RecommenderRuntime(settings)
-            await runtime.start(hub)
-            recommender.install(runtime)
-            app.state.recommender = runtime
-            # Runs before the database closes: the model is checkpointed on the way out.
-            shutdown.add_hook("recommender", runtime.stop)
+            if owns_recommender:
+                await recommender.start(hub)
+            # Runs before the database closes: decisions are written and, in the learner,
+            # the last rewards learned and a last snapshot published on the way out.
+            if owns_recommender:
+                shutdown.add_hook("recommender", recommender.stop)
             shutdown.install_signal_handlers(asyncio.get_running_loop())
             yield
         finally:
-            # Hooks first (the recommendation engine checkpoints its model), while the
+            # Hooks first (the recommender publishes its last snapshot), while the
             # database and the event bus are still there.
             await shutdown.run_hooks()
-            recommender.install(None)
             await document_sync.stop()
             if cache is not None:
                 await cache.stop()
@@ -150,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.document_sync = document_sync
     app.state.shutdown = shutdown
     app.state.rate_limiter = rate_limiter
+    app.state.recommender = recommender
     return app
 
 

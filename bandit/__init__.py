@@ -18,17 +18,39 @@ Service-layer entry points::
 from one dedicated thread (e.g. a single-worker executor) and keep one per process.
 """
 
-from bandit.evaluation import Report, evaluate_file, evaluate_records, format_report
-from bandit.features import ActionFeatures, ActionId, ContextFeatures, FeatureEncoder
-from bandit.learner import BanditLearner, LearnerConfig
-from bandit.logs import (
-    LoggedDecision,
-    decision_log_line,
-    iter_shopgraph_log,
-    read_shopgraph_log,
-    write_shopgraph_log,
-)
-from bandit.slates import LearnExample, Slate, SlateItem
+import importlib
+from typing import Any
+
+# Names are imported on first use (PEP 562), so that importing one light module -- the
+# features, the slates -- does not load Vowpal Wabbit and the evaluation stack with it.
+_EXPORTS = {
+    "ActionFeatures": "bandit.features",
+    "ActionId": "bandit.features",
+    "BanditLearner": "bandit.learner",
+    "ContextFeatures": "bandit.features",
+    "FeatureEncoder": "bandit.features",
+    "LearnExample": "bandit.slates",
+    "LearnerConfig": "bandit.learner",
+    "LoggedDecision": "bandit.logs",
+    "Report": "bandit.evaluation",
+    "Slate": "bandit.slates",
+    "SlateItem": "bandit.slates",
+    "decision_log_line": "bandit.logs",
+    "evaluate_file": "bandit.evaluation",
+    "evaluate_records": "bandit.evaluation",
+    "format_report": "bandit.evaluation",
+    "iter_shopgraph_log": "bandit.logs",
+    "read_shopgraph_log": "bandit.logs",
+    "write_shopgraph_log": "bandit.logs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bandit' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "ActionFeatures",

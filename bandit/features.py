@@ -116,11 +116,18 @@ class ActionFeatures:
         """This product with other values of its changing features (as logged with a past
         decision), reusing the flattened `features` instead of flattening them again."""
         clone = object.__new__(ActionFeatures)
-        for name in self.__dataclass_fields__:
-            object.__setattr__(clone, name, getattr(self, name))
-        object.__setattr__(clone, "price", price)
-        object.__setattr__(clone, "popularity", popularity)
-        object.__setattr__(clone, "created_days_ago", created_days_ago)
+        # One dict copy instead of a setattr per field: replaying a logged decision clones
+        # every candidate (150 per slate), so this is on the learner's hot path.
+        object.__setattr__(
+            clone,
+            "__dict__",
+            {
+                **self.__dict__,
+                "price": price,
+                "popularity": popularity,
+                "created_days_ago": created_days_ago,
+            },
+        )
         return clone
 
 

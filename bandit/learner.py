@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import tempfile
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -65,6 +66,10 @@ from bandit.slates import (
 log = logging.getLogger(__name__)
 
 Seed = int | np.random.Generator | None
+
+
+class ModelClosed(RuntimeError):
+    """The learner was closed; rank or learn with its replacement."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,7 @@ class BanditLearner:
             args += ["-i", str(_model_path)]
         self._workspace = Workspace(arg_list=args)
         self._lock = threading.Lock()
+        self._closed = False
         self._run_id = _run_id or secrets.token_hex(4)
         self._updates = _updates
         self._last_sequence = _last_sequence
@@ -217,6 +223,7 @@ class BanditLearner:
         ]
         items: list[SlateItem] = []
         with self._lock:
+            self._check_open()
             examples = vw_binding.parse(self._workspace, lines)
             try:
                 shared, actions = examples[0], examples[1:]
@@ -258,6 +265,7 @@ class BanditLearner:
             *self._encoder.action_lines(context, candidates),
         ]
         with self._lock:
+            self._check_open()
             examples = vw_binding.parse(self._workspace, lines)
             try:
                 return np.asarray(checked_pmf(vw_binding.predict_pmf(self._workspace, examples)))
@@ -272,15 +280,9 @@ class BanditLearner:
         sequence is <= `last_sequence` is treated as a duplicate (this is what makes
         replay after a checkpoint exact). Raises ValueError for invalid examples.
         """
-        example.validate()
-        label = f"0:{-float(example.reward)!r}:{float(example.probability)!r}"
-        lines = [
-            self._encoder.shared_line(example.context, slot=example.slot),
-            *self._encoder.action_lines(
-                example.context, example.candidates, labels={example.chosen_index(): label}
-            ),
-        ]
+        lines = self.example_lines(example)
         with self._lock:
+            self._check_open()
             if self._is_duplicate(example.sequence):
                 return False
             vw_binding.learn(self._workspace, lines)
@@ -288,6 +290,18 @@ class BanditLearner:
             if example.sequence is not None:
                 self._last_sequence = example.sequence
         return True
+
+    def example_lines(self, example: LearnExample) -> list[str]:
+        """The VW text of a labelled learning example (what `learn` parses and learns).
+        Raises ValueError for invalid examples."""
+        example.validate()
+        label = f"0:{-float(example.reward)!r}:{float(example.probability)!r}"
+        return [
+            self._encoder.shared_line(example.context, slot=example.slot),
+            *self._encoder.action_lines(
+                example.context, example.candidates, labels={example.chosen_index(): label}
+            ),
+        ]
 
     def learn_many(self, examples: Iterable[LearnExample]) -> int:
         """Learn examples in order (replay, batch training); returns how many were learned."""
@@ -310,6 +324,7 @@ class BanditLearner:
 
         def save_model(path: Path) -> ModelState:
             with self._lock:
+                self._check_open()
                 # Weights and counters form one snapshot of the same learned examples.
                 self._workspace.save(str(path))
                 return ModelState(self._updates, self._last_sequence)
@@ -322,6 +337,47 @@ class BanditLearner:
             config=asdict(self.config),
             keep=keep,
         )
+
+    def model_bytes(self) -> tuple[bytes, ModelState]:
+        """The VW model (with its learning state) and the counters that belong to exactly
+        those weights, for publishing the model somewhere other than a local directory."""
+        with tempfile.TemporaryDirectory(prefix="shopgraph-vw-") as directory:
+            path = Path(directory) / "model.vw"
+            with self._lock:
+                self._check_open()
+                self._workspace.save(str(path))
+                state = ModelState(self._updates, self._last_sequence)
+            return path.read_bytes(), state
+
+    @classmethod
+    def from_model_bytes(
+        cls,
+        config: LearnerConfig,
+        data: bytes,
+        *,
+        run_id: str,
+        updates: int,
+        last_sequence: int | None = None,
+        encoder: FeatureEncoder | None = None,
+    ) -> BanditLearner:
+        """A learner restored from `model_bytes` output. The caller checks the bytes
+        first (VW can abort the whole process on a corrupt model instead of raising)."""
+        with tempfile.TemporaryDirectory(prefix="shopgraph-vw-") as directory:
+            path = Path(directory) / "model.vw"
+            path.write_bytes(data)
+            return cls(
+                config,
+                encoder=encoder,
+                _model_path=path,
+                _run_id=run_id,
+                _updates=updates,
+                _last_sequence=last_sequence,
+            )
+
+    @property
+    def run_id(self) -> str:
+        """The id of this model's lineage (kept across checkpoints and snapshots)."""
+        return self._run_id
 
     @classmethod
     def load_latest(
@@ -353,6 +409,13 @@ class BanditLearner:
         return None
 
     def close(self) -> None:
-        """Release the VW workspace (the learner is unusable afterwards)."""
+        """Release the VW workspace. Later calls raise `ModelClosed` (never touch freed
+        memory), so a call racing a model swap fails cleanly."""
         with self._lock:
-            self._workspace.finish()
+            if not self._closed:
+                self._closed = True
+                self._workspace.finish()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ModelClosed("this model was closed (replaced by a newer one)")

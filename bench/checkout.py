@@ -45,7 +45,7 @@ from core.settings import Settings
 from models import CartItem, OrderItem, Product, User
 from services import cart, seed
 from services import checkout as checkouts
-from services.rewards import RewardTable
+from services.recommendations.rewards import RewardTable
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/shopgraph_bench"
 CURRENCY = "USD"

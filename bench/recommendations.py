@@ -29,7 +29,7 @@ from bench.catalog import DEFAULT_URL, prepare_database
 from bench.loadgen import build_request, fetch_once, run_load
 from core.db import database
 from core.settings import Settings
-from services.candidates import CatalogIndexHolder
+from services.recommendations.candidates import CatalogIndexHolder
 from services.tokens import DevIssuer
 from tests.support.live_server import live_server
 

@@ -7,6 +7,7 @@ import asyncio
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from core.settings import get_settings
@@ -24,7 +25,22 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--include-open", action="store_true",
         help="Also export decisions whose reward window is still open (reward null).",
     )  # fmt: skip
+    export.add_argument(
+        "--before", type=_timestamp, metavar="TIME",
+        help="Only decisions made before TIME (ISO 8601, e.g. 2026-01-31 or "
+        "2026-01-31T12:00:00+00:00; UTC if no offset): the archive to take before purging.",
+    )  # fmt: skip
     export.set_defaults(func=_export_log)
+
+    purge = commands.add_parser(
+        "purge-log",
+        help="Delete logged decisions (and their rewards) made before a time, in batches.",
+    )
+    purge.add_argument(
+        "--before", type=_timestamp, metavar="TIME",
+        help="Default: now minus DECISION_LOG_RETENTION_DAYS.",
+    )  # fmt: skip
+    purge.set_defaults(func=_purge_log)
 
     evaluate = commands.add_parser(
         "evaluate", help="IPS/SNIPS/DR estimates with 95%% CIs for logged, uniform and VW policies."
@@ -50,20 +66,58 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     simulate.set_defaults(func=_simulate)
 
 
+def _timestamp(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date or time: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _export_log(args: argparse.Namespace) -> int:
     from core.db import database
-    from services.decision_log_export import export_log
+    from services.recommendations.export import export_log
 
-    async def run(out) -> int:
+    async def run(out):
         async with database(get_settings(), migrate_first=False):
-            return await export_log(out, include_open=args.include_open)
+            return await export_log(out, include_open=args.include_open, before=args.before)
 
     if args.output == "-":
-        count = asyncio.run(run(sys.stdout))
+        summary = asyncio.run(run(sys.stdout))
     else:
         with Path(args.output).open("w", encoding="utf-8") as out:
-            count = asyncio.run(run(out))
-    print(f"exported {count} decision-slots", file=sys.stderr)
+            summary = asyncio.run(run(out))
+    print(
+        f"exported {summary.lines} decision-slots of {summary.decisions} decisions"
+        + (f"; skipped {summary.skipped} that cannot be rebuilt" if summary.skipped else ""),
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _purge_log(args: argparse.Namespace) -> int:
+    from core.db import database
+    from services.recommendations import retention
+    from services.recommendations.snapshots import SnapshotStore
+
+    settings = get_settings()
+    before = args.before or retention.cutoff_for(settings.decision_log_retention_days)
+    if before is None:
+        print("DECISION_LOG_RETENTION_DAYS is 0 (keep forever): pass --before", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        async with database(settings, migrate_first=False):
+            newest = await SnapshotStore(settings).newest()
+            # Never purge rewards the newest published model has not learned.
+            learned = newest.position if newest is not None else None
+            if learned is None:
+                print("no model snapshot yet: nothing is purged", file=sys.stderr)
+                return 0
+            return await retention.purge_before(before, learned=learned)
+
+    count = asyncio.run(run())
+    print(f"purged {count} decisions made before {before.isoformat()}", file=sys.stderr)
     return 0
 
 

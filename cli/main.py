@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cli import bandit as bandit_commands
 from cli import documents as documents_commands
+from cli import learner as learner_command
 from core.settings import get_settings
 
 SCHEMA_FILE = Path("schema.graphql")
@@ -190,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.set_defaults(func=_token)
 
     bandit_commands.add_commands(sub)
+    learner_command.add_command(sub)
     documents_commands.add_commands(sub)
 
     export = sub.add_parser("export-schema", help="Write the GraphQL SDL to schema.graphql.")

@@ -164,6 +164,64 @@ RECOMMENDATION_LATENCY = Histogram(
     buckets=(0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064),
 )
 
+# --- the decision service: one learner, snapshots, background writers ----------------
+
+RECOMMENDATION_LEARNER = Gauge(
+    "shopgraph_recommendation_learner",
+    "1 while this process is the recommendation learner (it holds the learner lock), else 0.",
+    multiprocess_mode="livesum",
+)
+RECOMMENDATION_SNAPSHOT_VERSION = Gauge(
+    "shopgraph_recommendation_snapshot_version",
+    "Version of the newest model snapshot this process has loaded or published (0: none). "
+    "Across workers the minimum, i.e. the stalest process.",
+    multiprocess_mode="livemin",
+)
+RECOMMENDATION_LEARNER_LAG = Gauge(
+    "shopgraph_recommendation_learner_lag_seconds",
+    "Age of the oldest committed reward the learner has not learned (0: caught up). Grows "
+    "while a write transaction older than the reward is still running (learning.py).",
+    multiprocess_mode="livemax",
+)
+RECOMMENDATION_SNAPSHOTS_PUBLISHED = Counter(
+    "shopgraph_recommendation_snapshots_published_total",
+    "Model snapshots this process published as the learner.",
+)
+RECOMMENDATION_SNAPSHOT_LOADS = Counter(
+    "shopgraph_recommendation_snapshot_loads_total",
+    "Model snapshots this process loaded to rank with, by what made it look: start, "
+    "announcement (the event bus) or poll (MODEL_REFRESH_SECONDS).",
+    ["trigger"],
+)
+RECOMMENDATION_SNAPSHOT_DELAY = Histogram(
+    "shopgraph_recommendation_snapshot_delay_seconds",
+    "From a snapshot's publication to this process ranking with it.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+RECOMMENDATION_MODEL_CPU = Counter(
+    "shopgraph_recommendation_model_cpu_seconds_total",
+    "CPU time of this process's Vowpal Wabbit work: rank (slates), learn (rewards), load "
+    "(a snapshot to rank with), save (a snapshot to publish).",
+    ["work"],
+)
+BACKGROUND_ROWS_SKIPPED = Counter(
+    "shopgraph_background_rows_skipped_total",
+    "Rows a background writer could not process and set aside so that the rows behind them "
+    "go on (each is logged): writer=decision_log, window_sweeper, learner, "
+    "snapshot_publisher or retention.",
+    ["writer"],
+)
+DECISION_LOG_PURGED = Counter(
+    "shopgraph_recommendation_decisions_purged_total",
+    "Logged decisions deleted by the retention purge (DECISION_LOG_RETENTION_DAYS).",
+)
+
+
+def skipped_row(writer: str) -> None:
+    """Count one row a background writer set aside."""
+    BACKGROUND_ROWS_SKIPPED.labels(writer).inc()
+
+
 # --- subscription fan-out (web/shared_subscriptions.py) ----------------------------------
 
 WS_ACTIVE_SUBSCRIPTIONS = Gauge(

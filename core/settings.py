@@ -79,11 +79,24 @@ class Settings(BaseSettings):
     # GraphiQL at GET /graphql loads its scripts from this app (`local`: works offline) or
     # from a CDN (`cdn`, same pinned versions, checked with subresource integrity).
     graphiql_assets: Literal["local", "cdn"] = "local"
-    # Recommendations: where the model is checkpointed (default DATA_DIR/models), how often,
-    # how often to poll for rewards other processes logged, and the candidates per slate.
-    model_dir: Path | None = None
-    checkpoint_every: int = Field(default=500, ge=1)
+    # Recommendations. One learner at a time: `elected` (serving processes elect one among
+    # themselves through a PostgreSQL advisory lock, a file lock on SQLite) or `dedicated`
+    # (serving processes only rank; run `shop learner`).
+    learner_mode: Literal["elected", "dedicated"] = "elected"
+    # How often the learner looks for rewards whose bus event it missed.
     learn_poll_seconds: float = Field(default=2.0, gt=0)
+    # Model snapshots: published by the learner at most this often while it learns (and
+    # when it stops); kept in the database, or as objects under a `file://` URL (a volume
+    # every machine mounts) when set; the newest `snapshot_keep` are kept.
+    snapshot_interval_seconds: float = Field(default=5.0, ge=0)
+    snapshot_store_url: str = Field(default="", pattern=r"^(|file://.+)$")
+    snapshot_keep: int = Field(default=3, ge=1, le=100)
+    # A serving process checks for a newer snapshot at least this often (the fallback when
+    # an announcement on the event bus is lost).
+    model_refresh_seconds: float = Field(default=30.0, gt=0)
+    # Logged decisions (and their rewards) older than this are purged, in batches; 0 keeps
+    # them forever. Archive first with `shop bandit export-log --before`.
+    decision_log_retention_days: float = Field(default=90.0, ge=0)
     recommendation_candidates: int = Field(default=150, ge=10, le=500)
     # A shown item nobody reacts to within the window is learned with the default reward,
     # for its top `default_reward_slots` slots (deeper slots are often never looked at).
@@ -143,7 +156,8 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     # `shop serve`: how long in-flight requests may take to finish after SIGTERM.
     shutdown_timeout_seconds: float = Field(default=20.0, ge=0)
-    # Reward per interaction action, overriding `services.rewards.DEFAULT_REWARDS` (JSON).
+    # Reward per interaction action, overriding the defaults in `services/recommendations/
+    # rewards.py` (JSON).
     rewards: dict[str, float] = {}
 
     # Authentication: Clerk session tokens (RS256). One of the key settings is required in

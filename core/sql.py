@@ -19,7 +19,7 @@ def on_postgres() -> bool:
 
 
 # The tables `lock_row` may lock: identifiers are spliced into SQL, so only known ones.
-LOCKABLE_TABLES = frozenset({"users", "products", "orders"})
+LOCKABLE_TABLES = frozenset({"users", "products", "orders", "recommendation_learner"})
 
 
 async def lock_row(table: str, row_id: int) -> bool:

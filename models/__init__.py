@@ -11,7 +11,12 @@ from models.document import PersistedDocument
 from models.interaction import UserInteraction
 from models.order import Order, OrderItem, OrderStatus
 from models.product import Product
-from models.recommendation import RecommendationEvent, RecommendationReward
+from models.recommendation import (
+    LearnerTerm,
+    ModelSnapshot,
+    RecommendationEvent,
+    RecommendationReward,
+)
 from models.sessions import ARSession, ChatMessage, ChatSession
 from models.user import User
 from models.webhook import ProcessedWebhook
@@ -21,6 +26,8 @@ __all__ = [
     "CartItem",
     "ChatMessage",
     "ChatSession",
+    "LearnerTerm",
+    "ModelSnapshot",
     "Order",
     "OrderItem",
     "OrderStatus",

@@ -7,7 +7,7 @@ from tortoise.models import Model
 
 
 class InteractionAction(StrEnum):
-    """What a shopper did with a product; rewards per action live in `services.rewards`."""
+    """What a shopper did with a product; what each is worth: services/recommendations/rewards."""
 
     VIEW = "view"
     TICK = "tick"

@@ -16,7 +16,7 @@ from strawberry import relay
 from core.errors import DomainError, ErrorCode
 from models import ChatMessage, Order
 from resolvers.ids import pk_of, product_pk
-from resolvers.recommendations import decide_slate
+from resolvers.recommendations import recommendations
 from schema.context import Info
 from schema.loaders import Loaders
 from schema.types.live import InventoryChange
@@ -28,7 +28,7 @@ from schema.types.recommendation import (
     RecommendationSlate,
 )
 from schema.types.sessions import ChatMessageType
-from services import chat, events, recommender
+from services import chat, events
 
 
 def _hub():
@@ -86,12 +86,12 @@ async def recommendations_updated(
     session_id = context.session_id if context else None
     if viewer.user is None and not session_id:
         viewer.require_user()  # anonymous shoppers must name their session
-    runtime = recommender.current()
+    runtime = info.context.recommender
     channel = events.learned_channel(user_id=viewer.user_id, session_id=session_id)
     async with runtime.learned.subscribe(channel) as stream:
         async for _event in stream:
             info.context.loaders = Loaders()
-            yield await decide_slate(info, first, context)
+            yield await recommendations(info, first, context)
 
 
 async def order_status_changed(

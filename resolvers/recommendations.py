@@ -17,14 +17,16 @@ from schema.types.recommendation import (
     RecordInteractionInput,
     RecordInteractionPayload,
 )
-from services import interactions, recommendations, recommender
+from services.recommendations import decide, feedback, request
+from services.recommendations.rewards import RewardTarget
 
 
-async def decide_slate(
-    info: Info, first: int, context: RecommendationContextInput | None
+async def recommendations(
+    info: Info, first: int = 10, context: RecommendationContextInput | None = None
 ) -> RecommendationSlate:
+    """`recommendations` (and each slate of `recommendationsUpdated`)."""
     context = context or RecommendationContextInput()
-    request = recommendations.validate_request(
+    ask = request.validate_request(
         first=first,
         page=context.page,
         device=context.device,
@@ -36,8 +38,8 @@ async def decide_slate(
         session_id=context.session_id,
         features=context.features,
     )
-    decision, products = await recommendations.recommend(
-        recommender.current(), info.context.viewer, request
+    decision, products = await decide.recommendations(
+        info.context.recommender, info.context.viewer, ask
     )
     return RecommendationSlate(
         event_id=decision.event_id,
@@ -54,21 +56,15 @@ async def decide_slate(
     )
 
 
-async def recommendations_query(
-    info: Info, first: int = 10, context: RecommendationContextInput | None = None
-) -> RecommendationSlate:
-    return await decide_slate(info, first, context)
-
-
 async def credited_recommendation(
     info: Info, event_id: strawberry.ID | None, product_id: int
-) -> recommendations.RewardTarget | None:
+) -> RewardTarget | None:
     """The slate an action is credited to (`eventId` of a server-witnessed mutation):
     UNKNOWN_EVENT unless it was shown to this shopper and recommended this product."""
     if event_id is None:
         return None
-    return await recommendations.reward_target(
-        recommender.current(),
+    return await feedback.reward_target(
+        info.context.recommender,
         event_id=str(event_id),
         product_id=product_id,
         user_id=info.context.viewer.user_id,
@@ -80,9 +76,9 @@ async def record_interaction(info: Info, input: RecordInteractionInput) -> Recor
     viewer = info.context.viewer
 
     async def action() -> dict:
-        interaction = await interactions.record_feedback(
+        interaction = await feedback.record_interaction(
             rewards=info.context.rewards,
-            runtime=recommender.current(),
+            runtime=info.context.recommender,
             product_id=product_pk(input.product_id),
             action=ActionValue(input.action.value),
             user_id=viewer.user_id,

@@ -13,7 +13,8 @@ from strawberry.types import Info as StrawberryInfo
 from core.settings import Settings
 from schema.loaders import Loaders
 from services.auth import ANONYMOUS, Viewer
-from services.rewards import RewardTable
+from services.recommendations.rewards import RewardTable
+from services.recommendations.runtime import RecommenderRuntime
 
 
 @dataclass
@@ -23,6 +24,8 @@ class Context:
     settings: Settings
     request_id: str
     rewards: RewardTable
+    # The process's recommender, built and started in app.py.
+    recommender: RecommenderRuntime
     viewer: Viewer = ANONYMOUS
     loaders: Loaders = field(default_factory=Loaders)
     # Set by Strawberry from the websocket `connection_init` payload.

@@ -40,7 +40,7 @@ class CatalogQuery:
 @strawberry.type
 class RecommendationQuery:
     recommendations: RecommendationSlate = strawberry.field(
-        resolver=recommendations.recommendations_query,
+        resolver=recommendations.recommendations,
         metadata=WRITING_FIELD,
         description=(
             "A personalised slate (anonymous shoppers: pass `context.sessionId`). Every slate "

@@ -20,7 +20,14 @@ from bandit.estimators import Estimate, ips, snips
 from core.errors import InvalidInput
 from core.sql import SqlBuilder
 from models import OrderStatus, RecommendationEvent, RecommendationReward
-from services.recommender import RecommenderRuntime, rebuild_decision
+from services.recommendations.candidates import learner_views
+from services.recommendations.decisions import (
+    UnreadableDecision,
+    candidate_ids,
+    logged_items,
+    rebuild,
+)
+from services.recommendations.runtime import RecommenderRuntime
 
 MAX_DAYS = 366
 POSITIVE_ACTIONS = ("tick", "cart_add", "purchase", "ar_view")
@@ -179,10 +186,10 @@ async def recommendation_performance(period: Period) -> list[ModelPerformance]:
     shown slots with a tick, cart add, purchase or AR view), over closed decisions."""
     events = await RecommendationEvent.filter(
         closed=True, created_at__gte=period.since, created_at__lt=period.until
-    ).values_list("id", "model_version", "items")
+    ).only("id", "model_version", "payload", "created_at")
     if not events:
         return []
-    rewards = await RecommendationReward.filter(event_id__in=[e[0] for e in events]).values_list(
+    rewards = await RecommendationReward.filter(event_id__in=[e.id for e in events]).values_list(
         "event_id", "product_id", "action", "reward"
     )
     summed: dict[tuple[int, int], float] = defaultdict(float)
@@ -192,11 +199,15 @@ async def recommendation_performance(period: Period) -> list[ModelPerformance]:
         if action in POSITIVE_ACTIONS:
             clicked.add((event_pk, product_id))
     stats: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0, 0])
-    for event_pk, version, items in events:
-        entry = stats[version]
+    for event in events:
+        try:
+            items = logged_items(event)
+        except UnreadableDecision:
+            continue
+        entry = stats[event.model_version]
         entry[0] += 1
         for item in items:
-            key = (event_pk, item["productId"])
+            key = (event.id, item.action_id)
             entry[1] += 1
             entry[2] += summed.get(key, 0.0)
             entry[3] += key in clicked
@@ -227,12 +238,16 @@ async def current_policy_value(runtime: RecommenderRuntime, *, sample: int = 500
     ).values_list("event_id", "product_id", "reward"):
         rewards[(event_pk, product_id)] += reward
     logged_r, weights = [], []
+    products = await learner_views(candidate_ids(events), runtime.catalog.index)
     for event in events:
-        decision = await rebuild_decision(event, runtime.catalog.index)
+        try:
+            decision = rebuild(event, products)
+        except UnreadableDecision:
+            continue
         if decision is None or not decision.slate.items:
             continue
         top = decision.slate.items[0]
-        pmf = runtime.learner.action_probabilities(decision.context, decision.candidates)
+        pmf = await runtime.action_probabilities(decision.context, decision.candidates)
         index = [c.action_id for c in decision.candidates].index(top.action_id)
         logged_r.append(rewards.get((event.id, top.action_id), 0.0))
         weights.append(float(pmf[index]) / top.probability)

@@ -14,9 +14,8 @@ from core.json_values import json_object
 from core.transactions import atomic
 from models import ARSession, Product
 from models.interaction import InteractionAction
-from services.interactions import record_interaction
-from services.recommendations import RewardTarget
-from services.rewards import RewardTable
+from services.interactions import store_interaction
+from services.recommendations.rewards import RewardTable, RewardTarget
 
 MAX_METADATA_BYTES = 2048
 
@@ -49,7 +48,7 @@ async def start_ar_session(
         )
     async with atomic():
         session = await ARSession.create(user_id=user_id, product_id=product_id, metadata=details)
-        await record_interaction(
+        await store_interaction(
             rewards=rewards,
             product_id=product_id,
             action=InteractionAction.AR_VIEW,

@@ -23,9 +23,8 @@ from core.sql import lock_row
 from core.transactions import atomic
 from models import CartItem, Product
 from models.interaction import InteractionAction
-from services.interactions import record_interaction
-from services.recommendations import RewardTarget
-from services.rewards import RewardTable
+from services.interactions import store_interaction
+from services.recommendations.rewards import RewardTable, RewardTarget
 
 MAX_LINE_QUANTITY = 99
 MAX_CART_LINES = 100
@@ -172,7 +171,7 @@ async def add_to_cart(
                 f"A cart holds at most {MAX_CART_LINES} different products",
                 field="productId",
             )
-        await record_interaction(
+        await store_interaction(
             rewards=rewards,
             product_id=product_id,
             action=InteractionAction.CART_ADD,

@@ -33,9 +33,9 @@ from models import CartItem, Order, OrderItem, OrderStatus, Product
 from models.interaction import InteractionAction
 from services import events
 from services.cart import lock_cart
-from services.interactions import record_interaction
-from services.recommendations import credited_targets
-from services.rewards import RewardTable
+from services.interactions import store_interaction
+from services.recommendations.feedback import credited_targets
+from services.recommendations.rewards import RewardTable
 
 MAX_KEY_LENGTH = 200
 KEY_FIELD = "idempotencyKey"
@@ -199,7 +199,7 @@ async def _place_order(
     targets = await credited_targets([(credits[i], p) for i, p, _ in cart if i in credits])
     for item_id, product_id, quantity in cart:
         target = targets.get((credits[item_id], product_id)) if item_id in credits else None
-        await record_interaction(
+        await store_interaction(
             rewards=rewards,
             product_id=product_id,
             action=InteractionAction.PURCHASE,

@@ -19,6 +19,8 @@ INTERACTIONS = "interactions:all"
 CATALOG = "catalog:all"
 ACCOUNTS = "accounts:erased"
 DOCUMENTS = "documents:all"
+# A reward was logged on a recommendation (after its commit): the learner wakes on it.
+REWARDS = "rewards:all"
 
 
 def chat_channel(session_id: int) -> str:

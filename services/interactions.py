@@ -1,8 +1,10 @@
 """Shopper interactions with products: recording them and reading their aggregates.
 
 Every interaction — explicit (`recordInteraction`) or implied (cart adds, purchases, AR
-views) — goes through `record_interaction`, so each carries its reward from the one table
-and bumps the product's popularity the same way.
+views) — goes through `store_interaction`, so each carries its reward from the one table
+and bumps the product's popularity the same way. Nothing here knows the learner: a reward
+logged on a recommendation is announced on the event bus (`events.REWARDS`) after the
+commit, and whichever process learns hears it there.
 """
 
 from __future__ import annotations
@@ -15,23 +17,19 @@ from tortoise.expressions import F
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from core.errors import DomainError, ErrorCode, InvalidInput
-from core.json_values import json_object
-from core.transactions import after_commit, atomic
+from core.transactions import after_commit
 from models import Product, RecommendationReward, UserInteraction
 from models.interaction import InteractionAction
 from services import events
-from services.recommendations import (
-    MAX_CONTEXT_BYTES,
+from services.recommendations.rewards import (
+    POPULARITY_DELTA,
+    RewardTable,
     RewardTarget,
-    reward_target,
-    shopper_key,
+    learned_signal,
 )
-from services.recommender import REWARDS_CHANNEL, RecommenderRuntime
-from services.rewards import CLIENT_REPORTED, POPULARITY_DELTA, RewardTable, learned_signal
 
 
-async def record_interaction(
+async def store_interaction(
     *,
     rewards: RewardTable,
     product_id: int,
@@ -43,8 +41,8 @@ async def record_interaction(
 ) -> UserInteraction:
     """Store one interaction with its reward; with `attributed_to` (the recommendation that
     showed the product), also the learned reward on that decision, once per signal
-    (`services.rewards`). Must run inside the caller's `atomic()`: the learners are told
-    after the commit."""
+    (`services.recommendations.rewards`). Must run inside the caller's `atomic()`: the
+    learner is told after the commit."""
     interaction = await UserInteraction.create(
         user_id=user_id,
         session_id=session_id,
@@ -63,7 +61,7 @@ async def record_interaction(
         and await _log_reward(interaction, attributed_to, signal)
     )
     if logged:
-        after_commit(events.publish, REWARDS_CHANNEL, {"eventId": attributed_to.event_id})
+        after_commit(events.publish, events.REWARDS, {"eventId": attributed_to.event_id})
     return interaction
 
 
@@ -76,48 +74,6 @@ async def action_counts(product_ids: Sequence[int]) -> list[tuple[int, str, int]
         .values_list("product_id", "action", "n")
     )
     return [(pid, str(action), int(n)) for pid, action, n in rows]
-
-
-async def record_feedback(
-    *,
-    rewards: RewardTable,
-    runtime: RecommenderRuntime,
-    product_id: int,
-    action: InteractionAction,
-    user_id: int | None,
-    session_id: str | None,
-    event_id: str | None = None,
-    context: Any = None,
-) -> UserInteraction:
-    """`recordInteraction`: what only the client sees (a view, a tick, a cross); with an
-    `event_id`, also the reward on that recommendation, learned right after the commit."""
-    if action not in CLIENT_REPORTED:
-        raise InvalidInput(
-            "Cart adds, purchases and AR views are recorded by addToCart, checkout and "
-            "startArSession",
-            field="action",
-        )
-    if user_id is None and not session_id:
-        raise InvalidInput("Anonymous shoppers must send a `sessionId`", field="sessionId")
-    context = validate_context(context)
-    if not await Product.exists(id=product_id):
-        raise DomainError(ErrorCode.PRODUCT_NOT_FOUND, "No product with this id", field="productId")
-    target = None
-    if event_id is not None:
-        target = await reward_target(
-            runtime, event_id=event_id, product_id=product_id, user_id=user_id,
-            session_id=session_id,
-        )  # fmt: skip
-    async with atomic():
-        interaction = await record_interaction(
-            rewards=rewards, product_id=product_id, action=action, user_id=user_id,
-            session_id=session_id if user_id is None else None,
-            context={**context, **({"eventId": event_id} if event_id else {})},
-            attributed_to=target,
-        )  # fmt: skip
-    runtime.recent_categories.forget(shopper_key(user_id, session_id))
-    await events.interaction_recorded(interaction)
-    return interaction
 
 
 async def _log_reward(interaction: UserInteraction, target: RewardTarget, signal: str) -> bool:
@@ -142,7 +98,3 @@ async def _log_reward(interaction: UserInteraction, target: RewardTarget, signal
     except IntegrityError:
         return False
     return True
-
-
-def validate_context(context: Any) -> dict[str, Any]:
-    return json_object(context, field="context", max_bytes=MAX_CONTEXT_BYTES)

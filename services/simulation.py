@@ -2,8 +2,8 @@
 
 The simulated shop (`bandit.simulation.World`) is loaded into a fresh database as real
 products and users. Each simulated event then goes through the same code a GraphQL request
-does: `recommendations.recommend` ranks the request's candidates and logs the decision,
-every tick and cross is posted with `interactions.record_feedback` against the slate's
+does: `decide.recommendations` ranks the request's candidates and logs the decision,
+every tick and cross is posted with `feedback.record_interaction` against the slate's
 eventId, a cart add goes through the cart with that eventId and a purchase through
 checkout, the reward window closes (immediately, in simulated time) so ignored items get
 the default reward, and the runtime's learning loop learns from the database. Random,
@@ -31,10 +31,12 @@ from core.db import database
 from core.settings import Settings
 from models import Product, User
 from models.interaction import InteractionAction
-from services import cart, checkout, interactions, recommendations
+from services import cart, checkout
 from services.auth import Viewer
-from services.recommender import RecommenderRuntime
-from services.rewards import CLIENT_REPORTED, RewardTable
+from services.recommendations import decide, feedback
+from services.recommendations.request import RecommendationRequest
+from services.recommendations.rewards import CLIENT_REPORTED, RewardTable
+from services.recommendations.runtime import RecommenderRuntime
 
 T = TypeVar("T")
 CURRENCY = "USD"
@@ -122,12 +124,12 @@ class ServiceRecommender:
         viewed = self.by_category_brand.get(
             (request.context.viewed_category, request.context.viewed_brand)
         )
-        ask = recommendations.RecommendationRequest(
+        ask = RecommendationRequest(
             k=k, page=request.context.page, device=request.context.device, product_id=viewed
         )
         index = runtime.catalog.index
         candidates = [index.by_id[self.product_ids[c.action_id]] for c in request.candidates]
-        decision, _ = await recommendations.recommend(
+        decision, _ = await decide.recommendations(
             runtime, Viewer(user=user), ask, candidates=candidates
         )
         self._events[request.request_id] = decision.event_id
@@ -155,13 +157,13 @@ class ServiceRecommender:
             product_id = self.product_ids[item.action_id]
             for action in map(InteractionAction, outcome.events):
                 if action in CLIENT_REPORTED:
-                    await interactions.record_feedback(
+                    await feedback.record_interaction(
                         rewards=self.rewards, runtime=runtime, product_id=product_id,
                         action=action, user_id=user.id, session_id=None, event_id=event_id,
                     )  # fmt: skip
                 elif action is InteractionAction.CART_ADD:
                     # As the API does it: the server witnesses the add, credited to the slate.
-                    target = await recommendations.reward_target(
+                    target = await feedback.reward_target(
                         runtime, event_id=event_id, product_id=product_id, user_id=user.id,
                         session_id=None,
                     )  # fmt: skip
@@ -188,7 +190,6 @@ def simulation_settings(data_dir: Path, database_url: str = "") -> Settings:
         data_dir=data_dir,
         database_url=database_url,
         seed_on_start=False,
-        model_dir=data_dir / "models",
         default_reward_slots=50,
         learn_poll_seconds=3600,
     )

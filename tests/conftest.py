@@ -81,14 +81,14 @@ async def app(settings: Settings) -> AsyncIterator:
 @pytest_asyncio.fixture(loop_scope="session")
 async def db(app) -> AsyncIterator[None]:
     """An empty database for each test."""
-    from bandit.learner import BanditLearner
     from services.seed import reset_database
 
     runtime = app.state.recommender
     await runtime.decisions.flush()
-    await reset_database()
+    # Each test starts from an untrained model and the beginning of an empty log.
+    async with runtime.learning_paused():
+        await reset_database()
     await runtime.catalog.load()
-    runtime.learner = BanditLearner()  # each test starts from an untrained model
     yield
 
 

@@ -29,7 +29,8 @@ from core.settings import Settings
 from schema.context import Context
 from schema.errors import ensure_error_codes
 from services.auth import ANONYMOUS
-from services.rewards import RewardTable
+from services.recommendations.rewards import RewardTable
+from services.recommendations.runtime import RecommenderRuntime
 from services.tokens import InvalidToken
 from web.auth import Authenticator
 from web.graphiql import GraphiQLPage
@@ -81,6 +82,8 @@ class GraphQLView(GraphQL):
         persisted: PersistedDocuments,
         response_cache: ResponseCache | None = None,
         graphiql: GraphiQLPage | None = None,
+        recommender: RecommenderRuntime,
+        rewards: RewardTable,
         **kw: Any,
     ) -> None:
         kw.setdefault("graphql_ide", "graphiql" if settings.graphiql_enabled else None)
@@ -100,7 +103,8 @@ class GraphQLView(GraphQL):
         self.ws_state = WebSocketState()
         self.settings = settings
         self.authenticator = authenticator
-        self.rewards = RewardTable(settings.rewards)
+        self.rewards = rewards
+        self.recommender = recommender
         self.response_cache = response_cache
         self.persisted = persisted
         self.websockets = WebSocketTracker()
@@ -242,6 +246,7 @@ class GraphQLView(GraphQL):
             settings=self.settings,
             request_id=request_id_of(request.scope),
             rewards=self.rewards,
+            recommender=self.recommender,
             viewer=viewer,
             auth_error=auth_error,
         )

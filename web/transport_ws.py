@@ -259,6 +259,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
             settings=self.context.settings,
             request_id=self.context.request_id,
             rewards=self.context.rewards,
+            recommender=self.context.recommender,
             viewer=viewer,
         )
 

@@ -10,7 +10,7 @@ from bandit.estimators import Estimate
 from schema.context import Info
 from schema.types.money import Money
 from schema.types.product import ProductType
-from services import analytics, recommender
+from services import analytics
 from services.analytics import Period, TopBy
 
 
@@ -154,12 +154,12 @@ class Analytics:
                                  click_through=r.click_through) for r in rows]  # fmt: skip
 
     @strawberry.field(description="IPS / SNIPS estimate of the current model (latest decisions).")
-    async def current_policy_value(self, sample: int = 500) -> PolicyValue:
+    async def current_policy_value(self, info: Info, sample: int = 500) -> PolicyValue:
         sample = max(1, min(sample, 2000))
-        runtime = recommender.current()
+        runtime = info.context.recommender
         result = await analytics.current_policy_value(runtime, sample=sample)
         return PolicyValue(
             records=result.records, logged=ValueEstimate.of(result.logged),
             ips=ValueEstimate.of(result.ips), snips=ValueEstimate.of(result.snips),
-            model_version=runtime.learner.model_version,
+            model_version=runtime.model.model_version,
         )  # fmt: skip

@@ -6,11 +6,13 @@ from decimal import Decimal
 
 from models import CartItem, Product, User
 from models.interaction import InteractionAction
-from services import interactions, recommendations
+from services import interactions
 from services.auth import Viewer
 from services.checkout import checkout
 from services.order_transitions import cancel_order
-from services.rewards import RewardTable
+from services.recommendations import decide, feedback
+from services.recommendations.request import RecommendationRequest
+from services.recommendations.rewards import RewardTable
 from tests.support.graphql import error_codes, gql, gql_data
 
 ANALYTICS = """
@@ -45,14 +47,14 @@ async def test_analytics_add_up_exactly(app, client, admin, db):
     cancelled = await _buy(bob, [(lamp, 5)], "k3", rewards)
     await cancel_order(order_id=cancelled.id, viewer=Viewer(user=bob))
     for action in (InteractionAction.VIEW, InteractionAction.VIEW):
-        await interactions.record_interaction(
+        await interactions.store_interaction(
             rewards=rewards, product_id=lamp.id, action=action, user_id=ann.id
         )
     runtime = app.state.recommender
-    decision, products = await recommendations.recommend(
-        runtime, Viewer(user=ann), recommendations.RecommendationRequest(k=2)
+    decision, products = await decide.recommendations(
+        runtime, Viewer(user=ann), RecommendationRequest(k=2)
     )
-    await interactions.record_feedback(
+    await feedback.record_interaction(
         rewards=rewards, runtime=runtime, product_id=products[0].id,
         action=InteractionAction.TICK, user_id=ann.id, session_id=None,
         event_id=decision.event_id,

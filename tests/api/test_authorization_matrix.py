@@ -20,7 +20,7 @@ from graphql import GraphQLObjectType
 from models import ARSession, CartItem, ChatSession, Product
 from schema import build_schema
 from services.checkout import checkout
-from services.rewards import RewardTable
+from services.recommendations.rewards import RewardTable
 from services.seed import generate_products
 from tests.support.graphql import global_id, gql, pk_of
 
@@ -369,7 +369,7 @@ async def _subscription_outcome(app, case: Case, world: World, role: str, variab
     viewer = await view.authenticator.viewer_for_token(token) if token else ANONYMOUS
     context = Context(
         request=None, response=None, settings=view.settings, request_id="matrix",
-        rewards=view.rewards, viewer=viewer,
+        rewards=view.rewards, recommender=view.recommender, viewer=viewer,
     )  # fmt: skip
     stream = await view.schema.subscribe(case.document, variables, context_value=context)
     if not hasattr(stream, "__anext__"):

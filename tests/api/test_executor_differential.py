@@ -33,7 +33,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from core import transactions
-from services.recommender import TTLCache
+from services.recommendations.cache import TTLCache
 from tests.support.documents import cases
 from tests.support.graphql import global_id, gql_data
 from tests.support.variables import IdPool, variables_for
@@ -76,7 +76,7 @@ def frozen_sources(monkeypatch):
     import tortoise.timezone
 
     monkeypatch.setattr(tortoise.timezone, "now", lambda: NOW)
-    import services.recommendations as recommendations
+    import services.recommendations.decide as recommendations
 
     class SeededRandom:
         @staticmethod

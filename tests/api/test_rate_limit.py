@@ -14,8 +14,10 @@ UPDATE = 'mutation { updateMe(input: {name: "%s"}) { user { name } } }'
 
 
 @pytest.fixture
-async def limited(settings, db):
-    async with client_for(settings, rate_limit_mutations=2) as client:
+async def limited(app, settings, db):
+    async with client_for(
+        settings, recommender=app.state.recommender, rate_limit_mutations=2
+    ) as client:
         yield client
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from models import Product, User
 from services import events
-from services.rewards import RewardTable
+from services.recommendations.rewards import RewardTable
 from tests.api.conftest import catalog  # noqa: F401 - the same demo catalog fixture
 
 CURRENCY = "USD"

@@ -40,14 +40,17 @@ def prod_overrides(**overrides: Any) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def client_for(settings: Settings, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def client_for(
+    settings: Settings, *, recommender: Any = None, **overrides: Any
+) -> AsyncIterator[httpx.AsyncClient]:
     """A client for an app built from `settings` with `overrides`.
 
     The app's lifespan is not run: it shares the database the session app has set up (the
-    ORM is process-wide), so ask for the `db` fixture when the operations touch it."""
+    ORM is process-wide), so ask for the `db` fixture when the operations touch it, and pass
+    the session app's `recommender` (`app.state.recommender`) when they rank slates."""
     from app import create_app
 
-    app = create_app(settings.model_copy(update=overrides))
+    app = create_app(settings.model_copy(update=overrides), recommender=recommender)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         client.app = app  # type: ignore[attr-defined]  # for tests that look at its state

@@ -1,7 +1,7 @@
 import pytest
 
 from models.interaction import InteractionAction
-from services.rewards import DEFAULT_REWARDS, RewardTable
+from services.recommendations.rewards import DEFAULT_REWARDS, RewardTable
 
 
 def test_default_reward_table():

@@ -27,10 +27,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from bandit.features import ActionFeatures
 from models import Product
+from services.recommendations.decisions import loggable
 
 logger = logging.getLogger("shopgraph.candidates")
 
@@ -48,32 +48,22 @@ class CandidateMix:
     random: int = 30
 
 
-def with_logged_state(base: ActionFeatures, state: list | None) -> ActionFeatures:
-    """`base` with the [price, popularity, age in days] logged with a decision."""
-    if state is None:
-        return base
-    price, popularity, age_days = state
-    return base.with_state(
-        price=None if price is None else Decimal(price),
-        popularity=popularity,
-        created_days_ago=age_days,
-    )
-
-
 def action_features(product: Product, now: datetime | None = None) -> ActionFeatures:
-    """The learner's view of a product as it is now."""
+    """The learner's view of a product as it is now, in the precision the decision log
+    keeps exactly (`decisions.loggable`): what is ranked is what is logged and learned."""
     now = now or datetime.now(UTC)
-    price, popularity = product.price, product.popularity
     age_days = max((now - product.created_at).total_seconds() / 86400.0, 0.0)
-    return ActionFeatures(
-        action_id=product.id,
-        category=product.category,
-        brand=product.brand,
-        price=price,
-        features=product.features or {},
-        popularity=popularity,
-        created_days_ago=age_days,
-        ar_enabled=product.ar_enabled,
+    return loggable(
+        ActionFeatures(
+            action_id=product.id,
+            category=product.category,
+            brand=product.brand,
+            price=product.price,
+            features=product.features or {},
+            popularity=product.popularity,
+            created_days_ago=age_days,
+            ar_enabled=product.ar_enabled,
+        )
     )
 
 
@@ -206,3 +196,16 @@ class CatalogIndexHolder:
             except Exception:
                 logger.exception("catalog index refresh failed; keeping the previous index")
             await asyncio.sleep(self.min_interval)  # debounce bursts of stock changes
+
+
+async def learner_views(
+    product_ids: Iterable[int], index: CatalogIndex | None = None
+) -> dict[int, ActionFeatures]:
+    """The learner's view of each product: from the index when it is there, else from the
+    database (a product out of stock or withdrawn since it was recommended)."""
+    known = index.by_id if index is not None else {}
+    missing = {i for i in product_ids if i not in known}
+    if not missing:
+        return known
+    found = {p.id: action_features(p) for p in await Product.filter(id__in=missing)}
+    return {**known, **found}

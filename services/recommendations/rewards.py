@@ -106,3 +106,17 @@ class RewardTable:
 
     def as_dict(self) -> dict[str, float]:
         return {action.value: value for action, value in self._table.items()}
+
+
+@dataclass(frozen=True)
+class RewardTarget:
+    """The logged decision a reward applies to, and the recommended item's place in it."""
+
+    event_pk: int
+    event_id: str
+    slot: int
+    probability: float
+
+    def as_context(self) -> dict[str, str]:
+        """What an interaction keeps of the recommendation it is credited to."""
+        return {"eventId": self.event_id}
