@@ -125,7 +125,7 @@ async def convert_decisions(_apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("shop", "0007_reward_signals")]
+    dependencies = [("shop", "0008_persisted_documents")]
 
     initial = False
 
