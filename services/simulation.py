@@ -42,7 +42,7 @@ from models import User
 from models.interaction import InteractionAction
 from services import cart, checkout, interactions, recommendations
 from services.auth import ANONYMOUS, Viewer
-from services.recommender import RecommenderRuntime
+from services.recommender import Decision, RecommenderRuntime
 from services.rewards import RewardTable
 
 T = TypeVar("T")
@@ -111,6 +111,7 @@ class ServiceShop:
         self._pk: dict[str, int] = {}
         self._world_id: dict[int, str] = {}
         self._events: dict[int, str] = {}
+        self.last_decision: Decision | None = None
 
     # -- Policy --------------------------------------------------------------------------
     def arrive(self, products: Sequence[Product]) -> None:
@@ -166,6 +167,7 @@ class ServiceShop:
         )
         decision, products = await recommendations.recommend(self.layer.runtime, viewer, ask)
         self._events[request.index] = decision.event_id
+        self.last_decision = decision  # for diagnostics (bench/world_diagnosis.py)
         return [self._world_id[p.id] for p in products]
 
     async def _feedback(self, request: Request, shown: Sequence[str], outcome: Outcome) -> None:
