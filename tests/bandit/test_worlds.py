@@ -44,6 +44,7 @@ def test_the_suite_has_the_issues_worlds_and_eight_structures() -> None:
     assert any(s.anonymous for s in specs)
     assert any(s.transport == "http" for s in specs)
     assert world_names("all") == NAMES
+    assert world_names("drift,own-silent,drift") == ["drift", "own-silent"]
     with pytest.raises(ValueError, match="unknown world"):
         world_names("own-silent,atlantis")
 

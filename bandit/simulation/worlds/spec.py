@@ -233,7 +233,7 @@ def world_names(selection: str) -> list[str]:
     """`all`, one name, or a comma-separated list; raises ValueError for unknown names."""
     if selection == "all":
         return list(WORLDS)
-    names = [n.strip() for n in selection.split(",") if n.strip()]
+    names = list(dict.fromkeys(n.strip() for n in selection.split(",") if n.strip()))
     unknown = [n for n in names if n not in WORLDS]
     if unknown or not names:
         raise ValueError(
