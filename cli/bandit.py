@@ -124,5 +124,8 @@ def _simulate(args: argparse.Namespace) -> int:
     print(suite.format_table(root, worlds, shown, seeds, horizons))
     print()
     print(suite.format_times(root, worlds, shown, seeds))
+    if "service" in shown:
+        print("\nIssue 13's targets:")
+        print(suite.format_targets(root, worlds, seeds))
     print(f"\n{time.perf_counter() - started:.0f} s")
     return 0

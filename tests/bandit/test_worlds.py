@@ -249,3 +249,23 @@ def test_suite_table_from_stored_runs(tmp_path) -> None:
     with pytest.raises(ValueError, match="unknown policy"):
         suite.policy_names("random,magic")
     assert PopularityPolicy(1).name == "popularity"
+
+
+def test_targets_compare_the_service_with_plain_vw_per_seed(tmp_path) -> None:
+    def store(world: str, policy: str, seed: int, late: int, slates: int = 4000) -> None:
+        clicks = np.full(slates, late, dtype=np.int16)
+        suite.save_run(tmp_path, Run(world, seed, policy, clicks, np.full(slates, 10), 1.0))
+
+    for seed, (service, anchor) in enumerate(((9, 5), (8, 6), (9, 4)), 1):
+        store("own-tickcross", "oracle", seed, 10)
+        store("own-tickcross", "service", seed, service)
+        store("own-tickcross", "plain-vw", seed, anchor)
+        store("groups-tickcross", "oracle", seed, 10, 8000)
+        store("groups-tickcross", "service", seed, 5, 8000)
+        store("groups-tickcross", "plain-vw", seed, 6, 8000)
+    text = suite.format_targets(tmp_path, ["own-tickcross", "groups-tickcross"], [1, 2, 3])
+    assert "own-tickcross: service - plain VW at 4k = 37 ± " in text
+    assert "own-tickcross at 4k: 87 ± " in text and ">= 80%: met" in text
+    assert "groups-tickcross: service - plain VW at 4k = -10 ± 0" in text
+    assert "(3 seeds): NOT met" in text
+    assert "groups-tickcross at 8k: 50 ± 0% of the oracle, target >= 75%: NOT met" in text

@@ -241,3 +241,46 @@ def format_times(
 
 def _slates(n: int) -> str:
     return f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+def _shares(root: Path, world: str, policy: str, horizon: int, seeds: Sequence[int]) -> dict:
+    shares = {}
+    for seed in seeds:
+        run, oracle = load_run(root, world, seed, policy), load_run(root, world, seed, "oracle")
+        if run and oracle and min(run.slates, oracle.slates) >= horizon:
+            shares[seed] = run.ctr(horizon) / oracle.ctr(horizon)
+    return shares
+
+
+def format_targets(root: Path, worlds: Sequence[str], seeds: Sequence[int]) -> str:
+    """Issue 13's targets against today's figures: the service at least plain VW at 4k in
+    every world (the t-interval of the per-seed difference of shares of the oracle reaches
+    0), tick/cross at >= 80% of the oracle at 4k, taste groups at >= 75% at 8k."""
+    lines = []
+    for world in worlds:
+        service = _shares(root, world, "service", 4000, seeds)
+        anchor = _shares(root, world, "plain-vw", 4000, seeds)
+        common = sorted(set(service) & set(anchor))
+        if not common:
+            continue
+        diff = t_interval([service[s] - anchor[s] for s in common])
+        if math.isnan(diff.high):
+            met = ("met" if diff.mean >= 0 else "NOT met") + " (one seed: no interval)"
+        else:
+            met = "met" if diff.high >= 0 else "NOT met"
+        lines.append(
+            f"- {world}: service - plain VW at 4k = {_pm(diff, 100, 0)} points of the oracle "
+            f"({len(common)} seeds): {met}"
+        )
+    for world, horizon, goal in (("own-tickcross", 4000, 0.80), ("groups-tickcross", 8000, 0.75)):
+        if world not in worlds:
+            continue
+        shares = _shares(root, world, "service", horizon, seeds)
+        if shares:
+            share = t_interval(list(shares.values()))
+            met = "met" if share.mean >= goal else "NOT met"
+            lines.append(
+                f"- {world} at {_slates(horizon)}: {_pm(share, 100, 0)}% of the oracle, target "
+                f">= {goal:.0%}: {met}"
+            )
+    return "\n".join(lines)
