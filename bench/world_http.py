@@ -72,7 +72,7 @@ class HttpShop:
         }
         try:
             self._issuer = DevIssuer.for_settings(Settings(env="test", data_dir=Path(scratch)))
-            self.base = self._stack.enter_context(live_server(env))
+            self.base = self._stack.enter_context(live_server(env, startup_timeout=120.0))
             self._client = self._stack.enter_context(httpx.Client(timeout=30.0))
             self._admin = self._token("sim-admin", admin=True)
             self._tokens: dict[str, str] = {}
