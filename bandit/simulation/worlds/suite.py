@@ -222,7 +222,7 @@ def format_table(
 def format_times(
     root: Path, worlds: Sequence[str], policies: Sequence[str], seeds: Sequence[int]
 ) -> str:
-    """Mean wall-clock seconds per run (and slates) for each world and policy."""
+    """Mean wall-clock seconds of the longest runs (slates, how many runs) per world and policy."""
     lines = ["| world | " + " | ".join(policies) + " |", "|" + "---|" * (1 + len(policies))]
     for world in worlds:
         cells = []
@@ -233,8 +233,9 @@ def format_times(
                 cells.append("-")
                 continue
             slates = max(r.slates for r in runs)
-            seconds = sum(r.seconds for r in runs) / len(runs)
-            cells.append(f"{seconds:.0f} s / {_slates(slates)}")
+            longest = [r.seconds for r in runs if r.slates == slates]
+            seconds = sum(longest) / len(longest)
+            cells.append(f"{seconds:.0f} s / {_slates(slates)} ({len(longest)})")
         lines.append(f"| {world} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
