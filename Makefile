@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test fuzz lint format schema migrations seed bench bench-catalog bench-profile bench-checkout bench-recommendations bench-fanout bench-persisted bench-decision-service client client-install client-build e2e ci clean
+.PHONY: help install run test fuzz lint format schema migrations seed worlds bench bench-catalog bench-profile bench-checkout bench-recommendations bench-fanout bench-persisted bench-decision-service client client-install client-build e2e ci clean
 
 help: ## List the tasks
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ migrations: install ## Write a migration for model changes
 
 seed: install ## Load the demo catalog into the configured database
 	$(BIN)/shop seed
+
+worlds: install ## The world suite: every world, 3 seeds, 20k slates (hours; stored runs are reused)
+	nice -n 10 $(BIN)/shop bandit simulate --world all --slates $${SLATES:-20000} --seeds 3 --jobs $${JOBS:-2}
 
 bench: bench-catalog bench-checkout bench-recommendations bench-fanout bench-persisted bench-decision-service ## Run every benchmark (PostgreSQL + Redis)
 

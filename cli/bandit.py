@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,18 +50,28 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     evaluate.set_defaults(func=_evaluate)
 
     simulate = commands.add_parser(
-        "simulate", help="Synthetic shoppers against the real service layer vs baselines."
+        "simulate",
+        help="The world suite: simulated shops, the service against random, popularity, "
+        "plain VW and the oracle.",
     )
-    simulate.add_argument("--events", type=int, default=20_000)
-    simulate.add_argument("--seed", type=int, default=7)
-    simulate.add_argument("--checkpoint-every", type=int, default=1000)
     simulate.add_argument(
-        "--policies", default="random,popularity,vw,oracle",
-        help="Library baselines to run beside the service layer (comma-separated).",
+        "--world", default="all", help="A world, a comma-separated list, or `all` (default)."
+    )
+    simulate.add_argument("--slates", type=int, default=4000, help="Slates per run (4000).")
+    simulate.add_argument("--seeds", type=int, default=3, help="Seeds 1..N (3).")
+    simulate.add_argument(
+        "--policies", default="all",
+        help="Comma-separated: random, popularity, plain-vw, oracle, service (default all).",
     )  # fmt: skip
     simulate.add_argument(
-        "--database-url", default="", help="Database for the run (default: a temporary SQLite)."
+        "--results", default="artifacts/worlds",
+        help="Where runs are stored; stored runs are reused (default artifacts/worlds).",
+    )  # fmt: skip
+    simulate.add_argument("--jobs", type=int, default=1, help="Processes running in parallel.")
+    simulate.add_argument(
+        "--table-only", action="store_true", help="Print the table from stored runs only."
     )
+    simulate.add_argument("--list", action="store_true", help="List the worlds and exit.")
     simulate.set_defaults(func=_simulate)
 
 
@@ -129,33 +138,48 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _simulate(args: argparse.Namespace) -> int:
-    from bandit.simulation import SimulationConfig, format_curves, run_simulation
-    from services.simulation import ServiceLayer, ServiceRecommender, simulation_settings
+def service_factory(world):
+    """The service for a world: the in-process service layer, or a live server over HTTP."""
+    if world.spec.transport == "http":
+        from bench.world_http import http_policy
 
-    config = SimulationConfig(
-        events=args.events, seed=args.seed, checkpoint_every=args.checkpoint_every
-    )
-    policies = [p for p in args.policies.split(",") if p]
-    with tempfile.TemporaryDirectory(prefix="shopgraph-sim-") as tmp:
-        layer = ServiceLayer(simulation_settings(Path(tmp), args.database_url))
-        try:
-            started = time.perf_counter()
-            result = run_simulation(
-                config, policies, workers=2, extra=[lambda world: ServiceRecommender(layer, world)]
-            )
-        finally:
-            layer.close()
-    print(format_curves(result, "ctr"))
+        return http_policy(world)
+    from services.simulation import service_policy
+
+    return service_policy(world)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from bandit.simulation.worlds import suite
+    from bandit.simulation.worlds.spec import WORLDS, world_names
+
+    if args.list:
+        for spec in WORLDS.values():
+            print(f"{spec.name:<17} {spec.summary}")
+        return 0
+    try:
+        worlds = world_names(args.world)
+        policies = suite.policy_names(args.policies)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if args.slates < 4 or args.seeds < 1:
+        print("--slates must be at least 4 and --seeds at least 1", file=sys.stderr)
+        return 2
+    root = Path(args.results)
+    seeds = list(range(1, args.seeds + 1))
+    started = time.perf_counter()
+    if not args.table_only:
+        tasks = suite.plan(worlds, seeds, policies, args.slates)
+        suite.run_suite(tasks, root, jobs=args.jobs, service_factory=service_factory)
+    shown = [p for p in suite.POLICIES if p in policies or p in ("oracle", "random")]
+    horizons = [h for h in suite.HORIZONS if h <= max(args.slates, 1)] or [args.slates]
     print()
-    print(format_curves(result, "reward"))
-    final = {c.name: c.final.cumulative_ctr for c in result.curves}
-    window = {c.name: c.final.window_ctr for c in result.curves}
-    if "random" in final and "oracle" in final:
-        ours = window["shopgraph"]
-        print(
-            f"\nshopgraph (last window): {ours / window['random']:.2f}x random, "
-            f"{ours / window['oracle']:.0%} of oracle "
-            f"(targets: >= 2x random, >= 80% of oracle); {time.perf_counter() - started:.0f} s"
-        )
+    print(suite.format_table(root, worlds, shown, seeds, horizons))
+    print()
+    print(suite.format_times(root, worlds, shown, seeds))
+    if "service" in shown:
+        print("\nIssue 13's targets:")
+        print(suite.format_targets(root, worlds, seeds))
+    print(f"\n{time.perf_counter() - started:.0f} s")
     return 0

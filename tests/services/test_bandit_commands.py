@@ -70,13 +70,42 @@ async def test_export_log_writes_one_line_per_shown_slot_with_summed_rewards(
         assert report.policy(name) is not None, text
 
 
-def test_simulate_runs_end_to_end_through_the_service_layer(tmp_path):
+def _shop(tmp_path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATA_DIR": str(tmp_path), "ENV": "test"}
     env.pop("DATABASE_URL", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "bandit", "simulate", "--events", "300",
-         "--checkpoint-every", "100", "--policies", "random"],
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", "bandit", "simulate", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
+
+
+def test_simulate_runs_worlds_and_prints_the_table_from_stored_runs(tmp_path):
+    runs = str(tmp_path / "runs")
+    result = _shop(
+        tmp_path, "--world", "own-tickcross,price", "--slates", "60", "--seeds", "2",
+        "--policies", "random,plain-vw,oracle,service", "--results", runs,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "shopgraph" in result.stdout and "random" in result.stdout
+    assert "| own-tickcross | oracle | CTR" in result.stdout
+    assert "| price | oracle | CTR" in result.stdout
+    assert "**service**" in result.stdout and "plain-vw" in result.stdout
+    stored = sorted(p.relative_to(runs).as_posix() for p in Path(runs).rglob("*.json"))
+    assert len(stored) == 2 * 2 * 4 and "price/seed2/service.json" in stored
+    # The table is recomputed from the stored runs; nothing runs again.
+    again = _shop(
+        tmp_path, "--world", "own-tickcross,price", "--slates", "60", "--seeds", "2",
+        "--policies", "random,plain-vw,oracle,service", "--results", runs,
+    )  # fmt: skip
+    assert again.returncode == 0 and "0 of 16 runs to do" in again.stdout
+    table = _shop(tmp_path, "--world", "price", "--seeds", "2", "--slates", "60",
+                  "--results", runs, "--table-only")  # fmt: skip
+    assert table.returncode == 0 and "| price | oracle |" in table.stdout
+
+
+def test_simulate_refuses_unknown_worlds_and_policies(tmp_path):
+    unknown = _shop(tmp_path, "--world", "atlantis")
+    assert unknown.returncode == 2 and "unknown world atlantis" in unknown.stderr
+    policy = _shop(tmp_path, "--world", "own-silent", "--policies", "random,magic")
+    assert policy.returncode == 2 and "unknown policy magic" in policy.stderr
+    listing = _shop(tmp_path, "--list")
+    assert listing.returncode == 0 and "groups-tickcross" in listing.stdout
