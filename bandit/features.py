@@ -20,9 +20,11 @@ Action (product) side
     N  popularity (log2 bucket plus log1p numeric) and age bucket, so new products get a
        learnt "newness" prior instead of looking like unknown ids.
     M  match features computed against the context: the category is a favourite / the
-       top favourite / recent / the viewed one, the brand is a favourite / the viewed
-       one, and how many product feature values the shopper's preferences mention. They
-       generalise from the first clicks to pairs the model has never seen.
+       top favourite / of recent interest / the viewed one / one the shopper has lately
+       turned down, the brand is a favourite / the viewed one / turned down, the product
+       itself was turned down, and how many product feature values the shopper's
+       preferences mention. They generalise from the first clicks (and crosses) to pairs
+       the model has never seen.
 
 Context namespaces are constant across the actions of one decision, so on their own they
 cannot change a ranking; personalisation comes from M and from the quadratic interactions
@@ -48,6 +50,7 @@ from bandit.tokens import escape, flatten, log2_bucket, token
 ActionId = str | int
 
 MAX_CONTEXT_LIST = 16  # favourites / recent categories kept
+MAX_DISLIKED_ITEMS = 64  # turned-down products kept
 MAX_FREE_FEATURES = 32  # tokens from a free-form dict
 MAX_PRODUCT_FEATURES = 24  # tokens from a product's `features` JSON
 
@@ -77,6 +80,11 @@ class ContextFeatures:
     viewed_category: str | None = None
     viewed_brand: str | None = None
     features: Mapping[str, Any] = field(default_factory=dict)
+    # What the shopper has lately turned down (the app decides what counts: crosses
+    # outweighing interest). Products, and more weakly their categories and brands.
+    disliked_categories: Sequence[str] = ()
+    disliked_brands: Sequence[str] = ()
+    disliked_items: Sequence[ActionId] = ()
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,9 @@ class _ContextKeys:
     viewed_category: str
     viewed_brand: str
     preference_values: frozenset[str]
+    disliked_categories: frozenset[str]
+    disliked_brands: frozenset[str]
+    disliked_items: frozenset[ActionId]
 
 
 @dataclass(frozen=True)
@@ -203,6 +214,18 @@ def _first_present(preferences: Mapping[str, Any], keys: Sequence[str]) -> list[
     return []
 
 
+def favourite_categories(preferences: Any) -> list[str]:
+    """The favourite categories a preferences JSON states: the first of
+    `FAVOURITE_CATEGORY_KEYS` present, a string or a list (at most `MAX_CONTEXT_LIST`).
+    The one reader of these keys, for the learner and for candidate generation alike."""
+    return _first_present(_mapping(preferences), FAVOURITE_CATEGORY_KEYS)
+
+
+def favourite_brands(preferences: Any) -> list[str]:
+    """As `favourite_categories`, for `FAVOURITE_BRAND_KEYS`."""
+    return _first_present(_mapping(preferences), FAVOURITE_BRAND_KEYS)
+
+
 def _namespace(name: str, tokens: Sequence[str | None]) -> str:
     kept = [t for t in tokens if t]
     return f"|{name} {' '.join(kept)}" if kept else ""
@@ -251,10 +274,9 @@ class FeatureEncoder:
 
     @staticmethod
     def _favourite_tokens(context: ContextFeatures) -> list[str | None]:
-        prefs = _mapping(context.preferences)
         tokens: list[str | None] = []
-        tokens += [token("fav_cat", c) for c in _first_present(prefs, FAVOURITE_CATEGORY_KEYS)]
-        tokens += [token("fav_brand", b) for b in _first_present(prefs, FAVOURITE_BRAND_KEYS)]
+        tokens += [token("fav_cat", c) for c in favourite_categories(context.preferences)]
+        tokens += [token("fav_brand", b) for b in favourite_brands(context.preferences)]
         tokens += [token("recent_cat", c) for c in _strings(context.recent_categories)]
         return tokens
 
@@ -278,18 +300,19 @@ class FeatureEncoder:
     def context_keys(self, context: ContextFeatures) -> _ContextKeys:
         """Escaped favourites / recent / viewed values, computed once per decision."""
         prefs = _mapping(context.preferences)
-        categories = [escape(c) for c in _first_present(prefs, FAVOURITE_CATEGORY_KEYS)]
+        categories = [escape(c) for c in favourite_categories(prefs)]
         rest = {k: v for k, v in prefs.items() if k not in _FAVOURITE_KEYS}
         return _ContextKeys(
             top_category=categories[0] if categories else "",
             favourite_categories=frozenset(categories),
-            favourite_brands=frozenset(
-                escape(b) for b in _first_present(prefs, FAVOURITE_BRAND_KEYS)
-            ),
+            favourite_brands=frozenset(escape(b) for b in favourite_brands(prefs)),
             recent_categories=frozenset(escape(c) for c in _strings(context.recent_categories)),
             viewed_category=escape(context.viewed_category or ""),
             viewed_brand=escape(context.viewed_brand or ""),
             preference_values=_token_values(flatten(rest, max_tokens=MAX_FREE_FEATURES)),
+            disliked_categories=frozenset(escape(c) for c in _strings(context.disliked_categories)),
+            disliked_brands=frozenset(escape(b) for b in _strings(context.disliked_brands)),
+            disliked_items=frozenset(_ids(context.disliked_items)),
         )
 
     # -- action side -------------------------------------------------------------------
@@ -307,6 +330,8 @@ class FeatureEncoder:
             static = self._static_action(action)
             line = static.line
             matches = _match_tokens(static, keys)
+            if action.action_id in keys.disliked_items:
+                matches.append("item_crossed")
             if matches:
                 line = f"{line} |M {' '.join(matches)}"
             if labels and index in labels:
@@ -362,6 +387,14 @@ class FeatureEncoder:
         return " ".join(p for p in parts if p)
 
 
+def _ids(value: Any) -> list[ActionId]:
+    """Product ids from untrusted input: strings and integers (not booleans), bounded."""
+    if not isinstance(value, list | tuple | set | frozenset):
+        return []
+    kept = (v for v in value if isinstance(v, str | int) and not isinstance(v, bool))
+    return list(itertools.islice(kept, MAX_DISLIKED_ITEMS))
+
+
 def _token_values(tokens: Sequence[str]) -> frozenset[str]:
     """The value parts of `key=value` tokens (numbers excluded: "size=9" is no taste)."""
     values = (t.partition("=")[2] for t in tokens)
@@ -379,11 +412,15 @@ def _match_tokens(static: _StaticAction, keys: _ContextKeys) -> list[str]:
             matches.append("cat_recent")
         if static.category == keys.viewed_category:
             matches.append("cat_viewed")
+        if static.category in keys.disliked_categories:
+            matches.append("cat_crossed")
     if static.brand:
         if static.brand in keys.favourite_brands:
             matches.append("brand_fav")
         if static.brand == keys.viewed_brand:
             matches.append("brand_viewed")
+        if static.brand in keys.disliked_brands:
+            matches.append("brand_crossed")
     # A product property the shopper says they like (e.g. preferences {"styles": ["sport"]}
     # and product features {"style": "sport"}), whatever the JSON keys are called.
     overlap = len(static.feature_values & keys.preference_values)

@@ -11,7 +11,8 @@ shopgraph decision log (JSON Lines, UTF-8, one object per line, one line per sho
       "context": {                       # the ContextFeatures fields, all optional
         "user_id": "u1", "timestamp": "2024-05-01T12:00:00+00:00", "device": "mobile",
         "page": "home", "preferences": {...}, "recent_categories": ["shoes"],
-        "viewed_category": null, "viewed_brand": null, "features": {...}
+        "viewed_category": null, "viewed_brand": null, "features": {...},
+        "disliked_categories": ["bags"], "disliked_brands": [], "disliked_items": ["p9"]
       },
       "candidates": [                    # the set THIS slot was chosen from (earlier slots'
         {"id": "p1", "category": "shoes", "brand": "acme", "price": 59.9,   # items removed)
@@ -148,6 +149,9 @@ def _context_from_json(raw: Mapping[str, Any], *, default_time: datetime | None)
         viewed_category=raw.get("viewed_category"),
         viewed_brand=raw.get("viewed_brand"),
         features=raw.get("features") or {},
+        disliked_categories=tuple(raw.get("disliked_categories") or ()),
+        disliked_brands=tuple(raw.get("disliked_brands") or ()),
+        disliked_items=tuple(raw.get("disliked_items") or ()),
     )
 
 
@@ -192,6 +196,9 @@ def decision_log_line(
             "viewed_category": context.viewed_category,
             "viewed_brand": context.viewed_brand,
             "features": dict(context.features),
+            "disliked_categories": list(context.disliked_categories),
+            "disliked_brands": list(context.disliked_brands),
+            "disliked_items": list(context.disliked_items),
         },
         "candidates": [_action_to_json(c) for c in candidates],
         "chosen": chosen,

@@ -4,13 +4,15 @@ Ranking cost grows with the number of candidates, so each request ranks a capped
 (default 150) drawn from several sources, in this order of priority:
 
 1. neighbours of the product being viewed (same category, then same brand),
-2. the shopper's affinities (favourite categories/brands from preferences, recent
-   categories from their interactions), most popular first,
+2. the shopper's affinities (favourite categories/brands from preferences, categories of
+   recent interest from their signals, less any their signals turned down), most popular
+   first,
 3. globally popular products,
 4. new products (so that they get explored before they have any popularity),
 5. a random slice of the whole catalog (exploration beyond the popular head).
 
-Only active, in-stock products are candidates. The index holds one immutable
+Only active, in-stock products are candidates, and never one the shopper lately turned down
+(crossed, `request.shopper_signals`), unless too few others are left. The index holds one immutable
 `ActionFeatures` per product and is rebuilt in the background when catalog or stock events
 arrive (debounced) and periodically, so requests never query the catalog.
 """
@@ -24,7 +26,7 @@ import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -113,17 +115,22 @@ class CatalogIndex:
         viewed: int | None = None,
         categories: Sequence[str] = (),
         brands: Sequence[str] = (),
+        excluded: Collection[int] = frozenset(),
+        minimum: int = 1,
         mix: CandidateMix | None = None,
     ) -> list[ActionFeatures]:
+        """Up to `limit` candidates, none of them `viewed` or `excluded` -- unless fewer than
+        `minimum` would be left, then excluded products fill the gap (popular first)."""
         mix = mix or CandidateMix()
         chosen: dict[int, None] = {}
+        skipped = {viewed, *excluded}
 
         def take(ids: Iterable[int], most: int) -> None:
             added = 0
             for product_id in ids:
                 if added >= most or len(chosen) >= limit:
                     return
-                if product_id != viewed and product_id not in chosen:
+                if product_id not in skipped and product_id not in chosen:
                     chosen[product_id] = None
                     added += 1
 
@@ -146,6 +153,9 @@ class CatalogIndex:
             take(sample, mix.random)
         # Whatever room is left goes to the popular head.
         take(self._popular, limit)
+        if len(chosen) < minimum and excluded:
+            skipped = {viewed}
+            take(self._popular, minimum - len(chosen))
         return [self.by_id[i] for i in chosen]
 
 

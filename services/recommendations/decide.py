@@ -8,20 +8,19 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from bandit.features import (
-    FAVOURITE_BRAND_KEYS,
-    FAVOURITE_CATEGORY_KEYS,
     ActionFeatures,
     ContextFeatures,
+    favourite_brands,
+    favourite_categories,
 )
 from core import metrics
 from core.errors import DomainError, ErrorCode
 from models import Product
 from services.auth import Viewer
 from services.recommendations.decisions import Decision, loggable
-from services.recommendations.request import RecommendationRequest, recent_categories
+from services.recommendations.request import RecommendationRequest, shopper_signals
 from services.recommendations.runtime import RecommenderRuntime
 
 
@@ -50,29 +49,38 @@ async def recommendations(
         )
     preferences = dict(user.preferences) if user is not None and user.preferences else {}
     session_id = request.session_id
-    recent = await recent_categories(runtime, user_id=viewer.user_id, session_id=session_id)
+    signals = await shopper_signals(runtime, user_id=viewer.user_id, session_id=session_id)
     context = ContextFeatures(
         user_id=viewer.user_id,
         timestamp=datetime.now(UTC),
         device=request.device,
         page=request.page,
         preferences=preferences,
-        recent_categories=tuple(recent),
+        recent_categories=signals.interests,
         viewed_category=viewed.category if viewed else None,
         viewed_brand=viewed.brand if viewed else None,
         features=request.features,
+        disliked_categories=signals.disliked_categories,
+        disliked_brands=signals.disliked_brands,
+        disliked_items=signals.disliked_items,
     )
     rng = random.Random()
-    # The same preference keys the learner reads its favourites from.
-    favourite_categories = _first_strings(preferences, FAVOURITE_CATEGORY_KEYS)
-    favourite_brands = _first_strings(preferences, FAVOURITE_BRAND_KEYS)
     if candidates is None:
+        # Affinities the shopper's own signals contradict are no source of candidates, and
+        # products they turned down are none at all (unless nothing else is left).
+        disliked = set(signals.disliked_categories)
         candidates = index.candidates(
             limit=runtime.settings.recommendation_candidates,
             rng=rng,
             viewed=request.product_id,
-            categories=[*recent[:3], *favourite_categories],
-            brands=favourite_brands,
+            categories=[
+                c
+                for c in [*signals.interests[:3], *favourite_categories(preferences)]
+                if c not in disliked
+            ],
+            brands=[b for b in favourite_brands(preferences) if b not in signals.disliked_brands],
+            excluded=frozenset(signals.disliked_items),
+            minimum=request.k,
         )
     else:
         candidates = [loggable(c) for c in candidates]  # as the log can record them exactly
@@ -96,14 +104,3 @@ async def recommendations(
         found = {p.id: p for p in await Product.filter(id__in=chosen)}
         return decision, [index.products.get(i) or found[i] for i in chosen]
     return decision, [index.products[i] for i in chosen]
-
-
-def _first_strings(preferences: dict[str, Any], keys: Sequence[str]) -> list[str]:
-    """The first of `keys` present in the preferences, as a list of strings (at most 10)."""
-    for key in keys:
-        value = preferences.get(key)
-        if isinstance(value, str):
-            return [value]
-        if isinstance(value, list):
-            return [v for v in value if isinstance(v, str)][:10]
-    return []

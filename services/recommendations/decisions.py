@@ -46,16 +46,22 @@ MISSING = -(2**31)
 _HEADER = struct.Struct("<HHI")
 _CENT = Decimal("0.01")
 # Context fields stored as they are; `timestamp` is the decision time (stored only when it
-# differs from the row's `created_at`), `recent_categories` a list.
+# differs from the row's `created_at`); the sequences are lists.
+_CONTEXT_SEQUENCES = (
+    "recent_categories",
+    "disliked_categories",
+    "disliked_brands",
+    "disliked_items",
+)
 _CONTEXT_FIELDS = (
     "user_id",
     "device",
     "page",
     "preferences",
-    "recent_categories",
     "viewed_category",
     "viewed_brand",
     "features",
+    *_CONTEXT_SEQUENCES,
 )
 
 
@@ -169,7 +175,7 @@ def _context_json(context: ContextFeatures, created_at: datetime) -> bytes:
     for name in _CONTEXT_FIELDS:
         value = getattr(context, name)
         if value is not None and value != {} and value != () and value != []:
-            data[name] = list(value) if name == "recent_categories" else value
+            data[name] = list(value) if name in _CONTEXT_SEQUENCES else value
     if context.timestamp is not None and context.timestamp != created_at:
         data["timestamp"] = context.timestamp.isoformat()
     elif context.timestamp is None:
@@ -234,7 +240,8 @@ def _context_from_json(data: Mapping[str, Any], created_at: datetime) -> Context
     if not isinstance(data, dict):
         raise UnreadableDecision("the context is not an object")
     values = {name: data[name] for name in _CONTEXT_FIELDS if name in data}
-    values["recent_categories"] = tuple(values.get("recent_categories") or ())
+    for name in _CONTEXT_SEQUENCES:
+        values[name] = tuple(values.get(name) or ())
     stamp = data.get("timestamp", created_at)
     values["timestamp"] = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
     return ContextFeatures(**values)

@@ -129,7 +129,7 @@ async def record_interaction(
             context={**context, **({"eventId": event_id} if event_id else {})},
             attributed_to=target,
         )  # fmt: skip
-    runtime.recent_categories.forget(shopper_key(user_id, session_id))
+    runtime.shopper_signals.forget(shopper_key(user_id, session_id))
     await events.interaction_recorded(interaction)
     return interaction
 

@@ -1,14 +1,18 @@
 """A recommendation request: what a request may ask, and the shopper context read for it
-(recent categories, cached a few seconds per shopper)."""
+(interests and dislikes from the shopper's latest signals, cached a few seconds per
+shopper)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.errors import InvalidInput
 from core.json_values import json_object
 from models import Product, UserInteraction
+from models.interaction import InteractionAction
+from services.recommendations.rewards import ACTION_RULES, Meaning
 
 if TYPE_CHECKING:
     from services.recommendations.runtime import RecommenderRuntime
@@ -18,7 +22,11 @@ MAX_SLATE = 50
 # interaction context.
 MAX_CONTEXT_BYTES = 4096
 MAX_TEXT = 64
-RECENT_INTERACTIONS = 20
+# How many of the shopper's latest signals (impressions aside) their features are read from.
+RECENT_SIGNALS = 50
+SIGNAL_ACTIONS = [
+    action.value for action, rule in ACTION_RULES.items() if rule.meaning is not Meaning.IMPRESSION
+]
 
 
 @dataclass(frozen=True)
@@ -67,39 +75,100 @@ def shopper_key(user_id: int | None, session_id: str | None) -> tuple[int | None
     return (user_id, None) if user_id is not None else (None, session_id)
 
 
-async def recent_categories(
+@dataclass(frozen=True)
+class ShopperSignals:
+    """What a shopper's own latest signals say, for the learner's context and for
+    candidate generation (the rules: `rewards.ACTION_RULES` and its docstring)."""
+
+    # Categories of recent interest, newest first.
+    interests: tuple[str, ...] = ()
+    disliked_categories: tuple[str, ...] = ()
+    disliked_brands: tuple[str, ...] = ()
+    # Products whose latest signal turned them down, newest first.
+    disliked_items: tuple[int, ...] = ()
+
+
+NO_SIGNALS = ShopperSignals()
+
+
+async def shopper_signals(
     runtime: RecommenderRuntime, *, user_id: int | None, session_id: str | None
-) -> list[str]:
-    """Categories of the shopper's latest interactions, newest first, without repeats.
+) -> ShopperSignals:
+    """The shopper's interests and dislikes from their latest signals.
 
     Cached for a few seconds per shopper (a feature may lag that much;
     `feedback.record_interaction` refreshes it at once for the shopper who just interacted)."""
     if user_id is None and session_id is None:
-        return []
+        return NO_SIGNALS
     key = shopper_key(user_id, session_id)
-    cached = runtime.recent_categories.get(key)
+    cached = runtime.shopper_signals.get(key)
     if cached is not None:
         return cached
-    categories = await _load_recent_categories(runtime, user_id=user_id, session_id=session_id)
-    runtime.recent_categories.put(key, categories)
-    return categories
+    signals = await _load_signals(runtime, user_id=user_id, session_id=session_id)
+    runtime.shopper_signals.put(key, signals)
+    return signals
 
 
-async def _load_recent_categories(
+async def _load_signals(
     runtime: RecommenderRuntime, *, user_id: int | None, session_id: str | None
-) -> list[str]:
+) -> ShopperSignals:
     query = UserInteraction.filter(user_id=user_id) if user_id is not None else (
         UserInteraction.filter(session_id=session_id, user_id=None)
     )  # fmt: skip
-    product_ids = (
-        await query.order_by("-id").limit(RECENT_INTERACTIONS).values_list("product_id", flat=True)
+    # Impressions say nothing about taste; leaving them out of the query also keeps a run of
+    # views from pushing the shopper's real signals out of the window.
+    rows = (
+        await query.filter(action__in=SIGNAL_ACTIONS)
+        .order_by("-id")
+        .limit(RECENT_SIGNALS)
+        .values_list("product_id", "action")
     )
     products = runtime.catalog.index.products
-    categories: dict[str, None] = {}
-    missing = [pid for pid in product_ids if pid not in products]
-    known = {p.id: p.category for p in await Product.filter(id__in=missing)} if missing else {}
-    for pid in product_ids:
-        category = products[pid].category if pid in products else known.get(pid)
-        if category:
-            categories.setdefault(category, None)
-    return list(categories)
+    missing = {pid for pid, _ in rows if pid not in products}
+    known = {p.id: p for p in await Product.filter(id__in=missing)} if missing else {}
+    latest = latest_meanings(rows)
+    return summarise(
+        [
+            (pid, meaning, product.category, product.brand)
+            for pid, meaning in latest
+            if (product := products.get(pid) or known.get(pid)) is not None
+        ]
+    )
+
+
+def latest_meanings(rows: Sequence[tuple[int, str]]) -> list[tuple[int, Meaning]]:
+    """Per product, newest first, the meaning of its newest signal: a later action on the
+    same item overrides an earlier one (a cross after a tick is a change of mind, a cart add
+    after a cross too)."""
+    latest: dict[int, Meaning] = {}
+    for product_id, action in rows:
+        latest.setdefault(product_id, ACTION_RULES[InteractionAction(action)].meaning)
+    return list(latest.items())
+
+
+def summarise(items: Sequence[tuple[int, Meaning, str | None, str | None]]) -> ShopperSignals:
+    """Interests and dislikes from (product, meaning, category, brand), newest first.
+
+    A category (brand) is disliked when the shopper turned down more of its products than
+    they showed interest in; it is of interest when the interest outweighs the rest."""
+    balance: dict[tuple[str, str], int] = {}
+    for _, meaning, category, brand in items:
+        step = 1 if meaning is Meaning.INTEREST else -1
+        for kind, name in (("category", category), ("brand", brand)):
+            if name:
+                balance[(kind, name)] = balance.get((kind, name), 0) + step
+
+    def named(kind: str, sign: int) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for _, _, category, brand in items:
+            name = category if kind == "category" else brand
+            if name and balance[(kind, name)] * sign > 0:
+                seen.setdefault(name, None)
+        return tuple(seen)
+
+    return ShopperSignals(
+        interests=named("category", 1),
+        disliked_categories=named("category", -1),
+        disliked_brands=named("brand", -1),
+        disliked_items=tuple(pid for pid, meaning, _, _ in items if meaning is Meaning.DISINTEREST),
+    )

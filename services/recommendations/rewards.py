@@ -27,6 +27,22 @@ Rules:
   no learned signal within the reward window gets the default reward when the window
   closes (`DEFAULT_REWARD`, for the top `DEFAULT_REWARD_SLOTS` slots).
 
+What the meaning does to the shopper's features (`request.shopper_signals`, read from the
+shopper's latest 50 signals; impressions are not signals and are never read):
+- On one product, the newest signal wins: a cross after a tick turns the product down, a
+  cart add after a cross brings it back.
+- *Interest* makes the product's category one of *recent interest* (the `cat_recent` match
+  feature and a source of candidates), unless the shopper turned down more products of
+  that category than they showed interest in.
+- *Disinterest* steers away from the product, and more weakly from its category and brand:
+  the product is no longer a candidate for this shopper (while the cross is among their
+  latest signals, and unless too few others are left); its category and brand, once turned
+  down more often than liked, are *disliked* -- no longer a source of candidates, and
+  marked by the `cat_crossed` / `brand_crossed` match features, whose weight the learner
+  fits from the rewards that follow (so a disliked category still shows, less, where its
+  products keep earning rewards).
+- An *impression* changes no feature.
+
 Override rewards with the `REWARDS` setting, e.g. `REWARDS='{"tick": 1.5, "purchase": 10}'`.
 """
 

@@ -51,7 +51,7 @@ class RecommenderRuntime:
         self.catalog = CatalogIndexHolder(max_age=settings.catalog_refresh_seconds)
         self.decisions = DecisionLog()
         # (user id, session id) -> recent categories, a context feature read per request.
-        self.recent_categories = TTLCache(ttl=5.0)
+        self.shopper_signals = TTLCache(ttl=5.0)
         self.learned = EventHub.from_url("memory://")  # local "a reward was learned" news
         self.store = SnapshotStore(settings)
         self.thread = VWThread("vw-rank")

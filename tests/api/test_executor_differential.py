@@ -134,7 +134,7 @@ class Runner:
         self.reset_sources()
         self.runtime.decisions._recent.clear()
         self.runtime.decisions._pending.clear()
-        self.runtime.recent_categories = TTLCache(ttl=5.0)
+        self.runtime.shopper_signals = TTLCache(ttl=5.0)
         sequences = await _sequences()
         response = None
         try:

@@ -288,3 +288,62 @@ async def test_the_model_learns_a_shoppers_taste(app, client, catalog, alice):
     after = await share_of_liked(30)
     assert after >= 0.6, (baseline, after)
     assert after > baseline + 0.3, (baseline, after)
+
+
+async def test_crossing_every_sneaker_shows_fewer_sneakers(app, client, catalog, alice):
+    """Issue 13: the shop's own dislike button must teach away. Before the fix a crossed
+    product made its category one of "recent interest", so crossing sneakers brought more."""
+    disliked = "Sneakers"
+
+    async def share_of_disliked(rounds: int) -> float:
+        shown = [
+            item["product"]["category"]
+            for _ in range(rounds)
+            for item in (await slate(client, alice, first=10, page="home"))["items"]
+        ]
+        return shown.count(disliked) / len(shown)
+
+    before = await share_of_disliked(20)
+    for _ in range(80):
+        result = await slate(client, alice, first=5, page="home")
+        for item in result["items"]:
+            if item["product"]["category"] == disliked:
+                crossed = await record(client, alice, productId=item["product"]["id"],
+                                       action="CROSS", eventId=result["eventId"])  # fmt: skip
+                assert crossed["userErrors"] == []
+    await settled(app)
+    after = await share_of_disliked(30)
+    assert before >= 0.05, before  # the catalog's 16 of 150 products: shown at first
+    # Measured (PostgreSQL and SQLite, 10 runs): after 0.000-0.017 against before
+    # 0.07-0.15; before the fix, after 0.053-0.067 (6 runs).
+    assert after <= min(before / 2.5, 0.03), (before, after)
+    # What the next decision was ranked with, as logged: sneakers turned down, not "recent".
+    await app.state.recommender.decisions.flush()
+    latest = await RecommendationEvent.all().order_by("-id").first()
+    context = decode(latest.payload, created_at=latest.created_at).context
+    assert context.disliked_categories == (disliked,)
+    assert disliked not in context.recent_categories
+    assert context.disliked_items
+
+
+async def test_the_newest_signal_on_a_product_wins(app, client, catalog, alice):
+    """A tick then a cross on one product: turned down. A cross then a cart add: liked."""
+    products = [p for p in catalog if p.is_active and p.inventory > 0]
+    first, second = products[0], products[1]
+    for action in ("TICK", "CROSS"):
+        await record(client, alice, productId=gid("Product", first.id), action=action)
+    await record(client, alice, productId=gid("Product", second.id), action="CROSS")
+    added = await gql_data(client, ADD, {"p": gid("Product", second.id), "e": None}, token=alice)
+    assert added["addToCart"]["userErrors"] == []
+    # Views never count: a run of them neither likes nor pushes real signals out.
+    for _ in range(60):
+        await record(client, alice, productId=gid("Product", products[2].id), action="VIEW")
+    app.state.recommender.shopper_signals = type(app.state.recommender.shopper_signals)(ttl=5.0)
+    await slate(client, alice, first=3)
+    await app.state.recommender.decisions.flush()
+    latest = await RecommendationEvent.all().order_by("-id").first()
+    context = decode(latest.payload, created_at=latest.created_at).context
+    assert context.disliked_items == (first.id,)
+    assert second.category in context.recent_categories
+    assert products[2].category not in context.recent_categories or products[2].category in (
+        first.category, second.category)  # fmt: skip

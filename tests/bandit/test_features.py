@@ -9,7 +9,13 @@ import pylibvw
 import pytest
 from vowpalwabbit import Workspace
 
-from bandit.features import ActionFeatures, ContextFeatures, FeatureEncoder, price_band
+from bandit.features import (
+    ActionFeatures,
+    ContextFeatures,
+    FeatureEncoder,
+    favourite_categories,
+    price_band,
+)
 from bandit.tokens import MAX_TOKEN_CHARS, escape, flatten
 
 CONSTANT_NAMESPACE = 128  # VW adds its bias feature in this namespace
@@ -185,6 +191,41 @@ def test_match_features_compare_case_insensitively() -> None:
     shoe_line, bag_line = FeatureEncoder().action_lines(context, [shoes, bag])
     assert shoe_line.endswith("|M cat_fav cat_top cat_viewed brand_fav")
     assert bag_line.endswith("|M cat_recent")
+
+
+def test_what_the_shopper_turned_down_is_marked() -> None:
+    context = ContextFeatures(
+        recent_categories=["bags"],
+        disliked_categories=["Shoes"],
+        disliked_brands=["ACME"],
+        disliked_items=[7, True],  # a boolean is no product id
+    )
+    crossed = ActionFeatures(action_id=7, category="shoes", brand="Acme")
+    other_shoe = ActionFeatures(action_id=8, category="Shoes", brand="Other")
+    other_brand = ActionFeatures(action_id=1, category="bags", brand="acme")
+    lines = FeatureEncoder().action_lines(context, [crossed, other_shoe, other_brand])
+    assert lines[0].endswith("|M cat_crossed brand_crossed item_crossed")
+    assert lines[1].endswith("|M cat_crossed")
+    assert lines[2].endswith("|M cat_recent brand_crossed")
+
+
+@pytest.mark.parametrize(
+    ("preferences", "categories"),
+    [
+        ({"favourite_categories": ["Shoes", 3, "Bags"]}, ["Shoes", "3", "Bags"]),
+        ({"favourite_categories": "Shoes", "categories": ["Bags"]}, ["Shoes"]),
+        # The first key present wins, whatever its type: a profile is not merged from two.
+        ({"favorite_categories": 5, "categories": ["Bags"]}, []),
+        ({"categories": [f"c{i}" for i in range(40)]}, [f"c{i}" for i in range(16)]),
+        (["not", "a", "dict"], []),
+    ],
+)
+def test_one_reader_of_the_favourite_keys(preferences, categories) -> None:
+    """The learner's features and candidate generation read favourites the same way."""
+    assert favourite_categories(preferences) == categories
+    context = ContextFeatures(preferences=preferences if isinstance(preferences, dict) else {})
+    line = FeatureEncoder().shared_line(context)
+    assert all(f"fav_cat={c.lower()}" in line for c in categories)
 
 
 def test_preference_values_matching_product_features_are_counted() -> None:

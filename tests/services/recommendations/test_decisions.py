@@ -86,7 +86,8 @@ def test_a_decision_rebuilds_into_the_very_examples_it_was_ranked_with(
     candidates = _candidates(states_list)
     context = ContextFeatures(
         user_id=7, timestamp=stamp, device=device, page="home", preferences=preferences,
-        recent_categories=("c1", "c2"), features=features,
+        recent_categories=("c1", "c2"), features=features, disliked_categories=("c3",),
+        disliked_brands=("b1",), disliked_items=(candidates[0].action_id,),
     )  # fmt: skip
     decision = _decision(candidates, context, k)
     statics = {c.action_id: c for c in candidates}
