@@ -24,6 +24,9 @@ MAX_CONTEXT_BYTES = 4096
 MAX_TEXT = 64
 # How many of the shopper's latest signals (impressions aside) their features are read from.
 RECENT_SIGNALS = 50
+# How many of a category's (brand's) products a shopper must turn down, liking none, for it
+# to count as disliked.
+DISLIKED_AFTER = 2
 SIGNAL_ACTIONS = [
     action.value for action, rule in ACTION_RULES.items() if rule.meaning is not Meaning.IMPRESSION
 ]
@@ -149,26 +152,31 @@ def latest_meanings(rows: Sequence[tuple[int, str]]) -> list[tuple[int, Meaning]
 def summarise(items: Sequence[tuple[int, Meaning, str | None, str | None]]) -> ShopperSignals:
     """Interests and dislikes from (product, meaning, category, brand), newest first.
 
-    A category (brand) is disliked when the shopper turned down more of its products than
-    they showed interest in; it is of interest when the interest outweighs the rest."""
-    balance: dict[tuple[str, str], int] = {}
+    A category is of interest when the shopper showed interest in any of its products. A
+    category (brand) is disliked only when they turned down at least `DISLIKED_AFTER` of its
+    products and liked none: a shopper who likes some sneakers and crosses the rest still
+    likes sneakers (the crossed ones are steered away from one by one)."""
+    liked: dict[tuple[str, str], None] = {}
+    crossed: dict[tuple[str, str], int] = {}
     for _, meaning, category, brand in items:
-        step = 1 if meaning is Meaning.INTEREST else -1
-        for kind, name in (("category", category), ("brand", brand)):
-            if name:
-                balance[(kind, name)] = balance.get((kind, name), 0) + step
+        for key in (("category", category), ("brand", brand)):
+            if not key[1]:
+                continue
+            if meaning is Meaning.INTEREST:
+                liked.setdefault(key, None)
+            else:
+                crossed[key] = crossed.get(key, 0) + 1
 
-    def named(kind: str, sign: int) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        for _, _, category, brand in items:
-            name = category if kind == "category" else brand
-            if name and balance[(kind, name)] * sign > 0:
-                seen.setdefault(name, None)
-        return tuple(seen)
+    def disliked(kind: str) -> tuple[str, ...]:
+        return tuple(
+            name
+            for (of, name), count in crossed.items()
+            if of == kind and count >= DISLIKED_AFTER and (of, name) not in liked
+        )
 
     return ShopperSignals(
-        interests=named("category", 1),
-        disliked_categories=named("category", -1),
-        disliked_brands=named("brand", -1),
+        interests=tuple(name for of, name in liked if of == "category"),
+        disliked_categories=disliked("category"),
+        disliked_brands=disliked("brand"),
         disliked_items=tuple(pid for pid, meaning, _, _ in items if meaning is Meaning.DISINTEREST),
     )

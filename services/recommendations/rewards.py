@@ -32,15 +32,15 @@ shopper's latest 50 signals; impressions are not signals and are never read):
 - On one product, the newest signal wins: a cross after a tick turns the product down, a
   cart add after a cross brings it back.
 - *Interest* makes the product's category one of *recent interest* (the `cat_recent` match
-  feature and a source of candidates), unless the shopper turned down more products of
-  that category than they showed interest in.
+  feature and a source of candidates).
 - *Disinterest* steers away from the product, and more weakly from its category and brand:
   the product is no longer a candidate for this shopper (while the cross is among their
-  latest signals, and unless too few others are left); its category and brand, once turned
-  down more often than liked, are *disliked* -- no longer a source of candidates, and
-  marked by the `cat_crossed` / `brand_crossed` match features, whose weight the learner
-  fits from the rewards that follow (so a disliked category still shows, less, where its
-  products keep earning rewards).
+  latest signals, and unless too few others are left); a category or brand of which the
+  shopper turned down at least two products and liked none is *disliked* -- no longer a
+  source of candidates, and marked by the `cat_crossed` / `brand_crossed` match features,
+  whose weight the learner fits from the rewards that follow. One liked product keeps a
+  category of interest: where a shopper likes some sneakers and crosses others, only the
+  crossed ones are steered away from.
 - An *impression* changes no feature.
 
 Override rewards with the `REWARDS` setting, e.g. `REWARDS='{"tick": 1.5, "purchase": 10}'`.

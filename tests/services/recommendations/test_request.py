@@ -25,20 +25,24 @@ def test_crossing_a_category_makes_it_disliked_not_recent():
     items = [
         (1, DOWN, "Sneakers", "Acme"),
         (2, DOWN, "Sneakers", "Acme"),
-        (3, LIKE, "Sneakers", "Fjell"),
-        (4, LIKE, "Bags", "Acme"),
+        (3, DOWN, "Hats", "Fjell"),  # one cross: not enough to dislike a category
+        (4, LIKE, "Bags", "Fjell"),
     ]
     signals = summarise(items)
     assert signals.interests == ("Bags",)
     assert signals.disliked_categories == ("Sneakers",)
-    assert signals.disliked_brands == ("Acme",)  # two crosses, one cart add
-    assert signals.disliked_items == (1, 2)
+    assert signals.disliked_brands == ("Acme",)
+    assert signals.disliked_items == (1, 2, 3)
 
 
-def test_balanced_signals_are_neither_interest_nor_dislike():
-    signals = summarise([(1, LIKE, "Bags", "Acme"), (2, DOWN, "Bags", "Acme")])
-    assert signals.interests == () and signals.disliked_categories == ()
-    assert signals.disliked_items == (2,)
+def test_one_liked_product_keeps_its_category_of_interest():
+    """p(click) 0.6 in a liked category means crosses there too: they must not turn the
+    category down, only the crossed products."""
+    items = [(1, DOWN, "Bags", "A"), (2, DOWN, "Bags", "B"), (3, DOWN, "Bags", "C")]
+    items += [(4, LIKE, "Bags", "D")]
+    signals = summarise(items)
+    assert signals.interests == ("Bags",) and signals.disliked_categories == ()
+    assert signals.disliked_items == (1, 2, 3)
 
 
 def test_interests_are_newest_first():
