@@ -10,8 +10,10 @@ everything) and a row that fails on its own (`set_aside`: count it in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
+from collections.abc import Iterable
 
 import asyncpg
 
@@ -50,3 +52,14 @@ def set_aside(writer: str, what: str, error: BaseException) -> None:
     """Count and log one row `writer` could not process."""
     metrics.skipped_row(writer)
     logger.error("%s: set aside %s: %s: %s", writer, what, type(error).__name__, error)
+
+
+async def cancel_tasks(tasks: Iterable[asyncio.Task | None]) -> None:
+    """Cancel background tasks and wait until each has stopped (all cancelled first, so
+    they wind down together)."""
+    running = [task for task in tasks if task is not None]
+    for task in running:
+        task.cancel()
+    for task in running:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

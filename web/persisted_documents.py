@@ -27,12 +27,12 @@ the latest every DOCUMENTS_POLL_SECONDS when an event is lost or the bus is in m
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from core.background import cancel_tasks
 from core.errors import ErrorCode
 from core.settings import Settings
 from live import EventHub
@@ -197,11 +197,7 @@ class DocumentSync:
         self._tasks.append(asyncio.create_task(self._poll(), name="documents:poll"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_tasks(self._tasks)
         self._tasks.clear()
 
     async def _follow(self, hub: EventHub, ready: asyncio.Event) -> None:

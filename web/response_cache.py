@@ -15,7 +15,6 @@ Entries are dropped when any product's catalog data or stock changes (the `catal
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import time
@@ -26,6 +25,7 @@ from graphql import OperationType
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.background import cancel_tasks
 from live import EventHub
 from services import events
 from web.operations import operation_shape
@@ -142,11 +142,7 @@ class ResponseCache:
             await ready.wait()
 
     async def stop(self) -> None:
-        for task in self._listeners:
-            task.cancel()
-        for task in self._listeners:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_tasks(self._listeners)
         self._listeners.clear()
 
     async def _follow(self, hub: EventHub, channel: str, ready: asyncio.Event) -> None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bandit.features import ActionFeatures
+from core.background import cancel_tasks
 from models import Product
 from services.recommendations.decisions import loggable
 
@@ -189,10 +190,7 @@ class CatalogIndexHolder:
         self._task = asyncio.create_task(self._refresh_forever(), name="catalog-index")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_tasks([self._task])
 
     async def _refresh_forever(self) -> None:
         while True:

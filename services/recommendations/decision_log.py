@@ -14,13 +14,12 @@ the decisions behind it are written. Only an unreachable database keeps a batch 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import OrderedDict
 
 from tortoise.exceptions import IntegrityError
 
-from core.background import is_transient, set_aside
+from core.background import cancel_tasks, is_transient, set_aside
 from models import RecommendationEvent
 from services.recommendations.decisions import Decision, UnloggableDecision
 
@@ -118,11 +117,8 @@ class DecisionLog:
         self._task = asyncio.create_task(self._write_forever(), name="decision-log")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_tasks([self._task])
+        self._task = None
         try:
             await self.flush()
         except Exception:

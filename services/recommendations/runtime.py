@@ -28,6 +28,7 @@ import numpy as np
 from bandit.features import ActionFeatures, ContextFeatures
 from bandit.learner import BanditLearner, ModelClosed
 from bandit.slates import Slate
+from core.background import cancel_tasks
 from core.settings import Settings
 from core.sql import SqlBuilder
 from live import EventHub
@@ -111,11 +112,7 @@ class RecommenderRuntime:
 
     async def stop(self) -> None:
         """Stop: decisions written, and -- as the learner -- a last pass and snapshot."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_tasks(self._tasks)
         self._tasks.clear()
         await self.catalog.stop()
         await self.decisions.stop()
