@@ -28,8 +28,9 @@ run: install ## Serve the API on http://$${HOST:-127.0.0.1}:$${PORT:-8000} (SQLi
 test: install ## Run the test suite (SQLite always; PostgreSQL and Redis when reachable)
 	$(BIN)/python -m pytest
 
-fuzz: install ## A longer Schemathesis run than the one in `make test` (FUZZ_EXAMPLES per field)
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(BIN)/python -m pytest -m fuzz
+fuzz: install ## Longer Schemathesis and stateful runs than `make test` (FUZZ_EXAMPLES, STATEFUL_EXAMPLES)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} STATEFUL_EXAMPLES=$${STATEFUL_EXAMPLES:-200} \
+		STATEFUL_STEPS=$${STATEFUL_STEPS:-40} $(BIN)/python -m pytest -m fuzz
 
 lint: install ## ruff, the schema contract and the Dockerfile lint
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from cli import bandit as bandit_commands
+from cli import doctor as doctor_command
 from cli import documents as documents_commands
 from cli import learner as learner_command
 from core.settings import get_settings
@@ -193,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     bandit_commands.add_commands(sub)
     learner_command.add_command(sub)
     documents_commands.add_commands(sub)
+    doctor_command.add_command(sub)
 
     export = sub.add_parser("export-schema", help="Write the GraphQL SDL to schema.graphql.")
     export.add_argument("--output", default=str(SCHEMA_FILE))

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import time
 
+import asyncpg
+import httpx
 import pytest
 
 from live import EventHub, PublishError, RedisPubSubBackend
@@ -18,6 +20,17 @@ from tests.live.support import (
     new_channel,
     wait_until,
 )
+from tests.support.faults import (
+    OUTAGE_REQUEST_BOUND,
+    OUTAGE_SECONDS,
+    CheckoutProgress,
+    checkout_loop,
+    server_env,
+    stock_carts,
+    wait_until_async,
+)
+from tests.support.live_server import live_process
+from tests.support.services import fresh_postgres_database
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -182,3 +195,73 @@ async def test_credentials_in_the_url_apply_to_the_subscriber_connection() -> No
             assert not wrong.connected  # AuthenticationError: retried, logged, not ready
     finally:
         server.stop()
+
+
+async def test_checkouts_go_on_through_a_redis_outage_on_a_live_server(
+    private_redis: RedisServer, tmp_path
+) -> None:
+    """A real server on PostgreSQL with its event bus (and rate limiter) on our private
+    Redis: shoppers keep checking out while Redis is stopped for a few seconds. Orders are
+    committed whatever happens to the events after the commit; /readyz says 503 while the
+    bus is down and 200 once it is back; no request hangs."""
+    url = await fresh_postgres_database("redisout")
+    env = {**server_env(tmp_path, url), "BROADCAST_URL": private_redis.url}
+    with live_process(env) as (base, _process):
+        shoppers, product = await stock_carts(base, tmp_path, inventory=1000, shoppers=3)
+        stop = asyncio.Event()
+        progress = [CheckoutProgress() for _ in shoppers]
+        loops = [
+            asyncio.create_task(checkout_loop(base, token, product, stop, state))
+            for token, state in zip(shoppers, progress, strict=True)
+        ]
+        ready: list[int] = []
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+
+            async def readiness() -> int:
+                status = (await http.get("/readyz")).status_code
+                if not ready or ready[-1] != status:
+                    ready.append(status)
+                return status
+
+            await wait_until_async(lambda: sum(len(p.ok) for p in progress) > 0, 30)
+            assert await readiness() == 200
+            stopped = time.monotonic()
+            private_redis.stop()
+            while await readiness() != 503:
+                assert time.monotonic() - stopped < 15, "/readyz never noticed the outage"
+                await asyncio.sleep(0.05)
+            noticed = time.monotonic() - stopped
+            before = sum(len(p.ok) for p in progress)
+            await asyncio.sleep(max(0.0, OUTAGE_SECONDS - noticed))
+            during = sum(len(p.ok) for p in progress) - before
+            private_redis.start()
+            restarted = time.monotonic()
+            while await readiness() != 200:
+                assert time.monotonic() - restarted < 30, "/readyz never recovered"
+                await asyncio.sleep(0.05)
+            recovered = time.monotonic() - restarted
+            after = sum(len(p.ok) for p in progress)
+            await wait_until_async(lambda: sum(len(p.ok) for p in progress) > after, 30)
+            stop.set()
+            await asyncio.gather(*loops)
+    ok = sum(len(p.ok) for p in progress)
+    failed = [code for p in progress for code in p.failed]
+    longest = max(d for p in progress for d in p.durations)
+    assert ready == [200, 503, 200], ready
+    assert longest < OUTAGE_REQUEST_BOUND, longest
+    assert all(failed), failed  # every failure carries a code
+    assert during > 0, "no checkout succeeded while Redis was down"
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        orders = await conn.fetchval("SELECT count(*) FROM orders")
+        sold = await conn.fetchval("SELECT coalesce(sum(quantity), 0) FROM order_items")
+        stock = await conn.fetchval("SELECT inventory FROM products")
+    finally:
+        await conn.close()
+    assert orders == ok and stock + sold == 1000, (orders, ok, stock, sold)
+    print(
+        f"\nRedis outage of {OUTAGE_SECONDS:.0f} s during checkouts: {ok} orders "
+        f"({during} while Redis was down), {len(failed)} failed {sorted(set(failed))}; "
+        f"longest request {longest:.3f} s; /readyz 503 after {noticed:.2f} s, "
+        f"200 again {recovered:.2f} s after Redis restarted"
+    )
