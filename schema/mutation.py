@@ -31,8 +31,10 @@ class RecommendationMutation:
     record_interaction: RecordInteractionPayload = strawberry.field(
         resolver=recommendations.record_interaction,
         description=(
-            "Record a view, tick, cross, cart add, purchase or AR view. With the `eventId` "
-            "of the slate that showed the product, the model learns from it right away."
+            "Report what only the client sees: a view, a tick or a cross (cart adds, "
+            "purchases and AR views are recorded by `addToCart`, `checkout` and "
+            "`startArSession`). With the `eventId` of the slate that showed the product, a "
+            "tick or cross is learned right away; a view is an impression, never learned."
         ),
     )
 
