@@ -3,7 +3,8 @@
 Expected failures (`DomainError`, GraphQL syntax/validation/coercion errors) reach the client
 as they are. Anything else is a bug: it is logged with its traceback and the client gets a
 generic message with code INTERNAL_SERVER_ERROR and the request id to quote, never a stack
-trace. In dev the exception's type and message are appended to help the developer.
+trace. In dev the exception's type and message are appended to help the developer. The
+database being unreachable is no bug: code SERVICE_UNAVAILABLE, retry shortly.
 
 With `hide_suggestions` (introspection off), "Did you mean ...?" sentences are removed from
 every message. Validation already runs with graphql-core's `hide_suggestions`
@@ -30,6 +31,7 @@ from collections.abc import Iterator
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors, ParserCache
 
+from core.background import is_transient
 from core.errors import DomainError, ErrorCode
 
 logger = logging.getLogger("shopgraph.errors")
@@ -42,6 +44,7 @@ _SUGGESTION = re.compile(r"\s*Did you mean\b[^?]*\?")
 INVALID_REQUEST_MESSAGE = (
     "The request does not fit this API (the server log has the details under the requestId)"
 )
+UNAVAILABLE_MESSAGE = "The service is briefly unavailable; nothing was changed, retry shortly"
 _TOO_COMPLEX = re.compile(
     r"^Syntax Error: Document (contains more than \d+ tokens|is nested too deeply)"
 )
@@ -88,6 +91,22 @@ class ErrorPolicy(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         request_id = self._request_id()
+        if original is not None and is_transient(original):
+            # Not a bug: the database is away (a restart, a failover, a full pool). Clients
+            # can tell "retry" from "report this"; a transaction never commits half-way.
+            logger.warning(
+                "database unavailable in %s: %s: %s",
+                ".".join(str(p) for p in error.path or ()) or "operation",
+                type(original).__name__, original, extra={"request_id": request_id},
+            )  # fmt: skip
+            return GraphQLError(
+                message=UNAVAILABLE_MESSAGE,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": ErrorCode.SERVICE_UNAVAILABLE.value, "requestId": request_id},
+            )
         logger.error(
             "unexpected error in %s",
             ".".join(str(p) for p in error.path or ()) or "operation",

@@ -136,7 +136,8 @@ async def test_postgres_outage_under_load_fails_fast_and_the_pool_recovers(tmp_p
     assert ready[0] == 200 and 503 in ready and ready[-1] == 200, ready
     assert results["longest"] < OUTAGE_REQUEST_BOUND, results["longest"]
     assert results["failed"], "no request failed during the outage"
-    assert all(code for code in results["failed"]), results["failed"]
+    # Coded for a retry, not masked as a bug (was INTERNAL_SERVER_ERROR).
+    assert set(results["failed"]) == {"SERVICE_UNAVAILABLE"}, results["failed"]
     assert results["ok_after"] > 0
     print(
         f"\nPostgreSQL outage of {OUTAGE_SECONDS:.0f} s under load: "
