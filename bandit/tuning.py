@@ -148,19 +148,14 @@ def candidate_configs(current: LearnerConfig) -> list[Candidate]:
     for name, interactions in INTERACTION_SETS.items():
         if interactions != current.interactions:
             out.append(Candidate(f"interactions={name}", _with(current, interactions=interactions)))
-    if current.explorer == "squarecb":
-        for scale in (10.0, 1000.0):
-            if scale != current.gamma_scale:
-                out.append(
-                    Candidate(f"squarecb-gamma={scale:g}", _with(current, gamma_scale=scale))
-                )
+    for scale in (10.0, 100.0, 1000.0):
+        if current.explorer != "squarecb" or current.gamma_scale != scale:
+            squarecb = _with(current, explorer="squarecb", gamma_scale=scale)
+            out.append(Candidate(f"squarecb-gamma={scale:g}", squarecb))
     for epsilon in (0.05, 0.2):
         if current.explorer != "epsilon" or current.epsilon != epsilon:
-            out.append(
-                Candidate(
-                    f"epsilon={epsilon:g}", _with(current, explorer="epsilon", epsilon=epsilon)
-                )
-            )
+            greedy = _with(current, explorer="epsilon", epsilon=epsilon)
+            out.append(Candidate(f"epsilon={epsilon:g}", greedy))
     for rate in (0.1, 2.0):
         if rate != current.learning_rate:
             out.append(Candidate(f"learning-rate={rate:g}", _with(current, learning_rate=rate)))

@@ -168,7 +168,7 @@ def _tune(args: argparse.Namespace) -> int:
         return 2
 
     async def run() -> int:
-        async with database(settings, migrate_first=False):
+        async with database(settings, migrate_first=settings.should_migrate_on_start):
             hub = EventHub.from_url(settings.broadcast_url, namespace=settings.event_namespace)
             await hub.connect()
             store = SnapshotStore(settings)

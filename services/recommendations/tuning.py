@@ -135,7 +135,7 @@ async def tune(
         n_evaluated=result.n_evaluated,
         evidence=result.evidence(),
     )
-    snapshot = await _switch(promoted.config, row, store=store, hub=hub, catalog=catalog)
+    snapshot = await switch_to(promoted.config, row, store=store, hub=hub, catalog=catalog)
     logger.info(
         "tuning promoted %s (snapshot %d): %s", promoted.name, snapshot.version, result.reason
     )
@@ -171,7 +171,9 @@ async def rollback(
     async def mark_reverted(now: datetime) -> None:
         await ModelPromotion.filter(id=promotion.id).update(rolled_back_at=now)
 
-    snapshot = await _switch(config, row, store=store, hub=hub, catalog=catalog, also=mark_reverted)
+    snapshot = await switch_to(
+        config, row, store=store, hub=hub, catalog=catalog, also=mark_reverted
+    )
     await promotion.refresh_from_db()
     logger.info("rolled back promotion %d (snapshot %d)", promotion.id, snapshot.version)
     return RollbackOutcome(row, promotion, snapshot)
@@ -193,19 +195,23 @@ async def warm_start(
         thread.close()
 
 
-async def _switch(
+async def switch_to(
     config: LearnerConfig,
-    row: ModelPromotion,
+    row: ModelPromotion | None = None,
     *,
     store: SnapshotStore,
-    hub: EventHub | None,
-    catalog: CatalogIndexHolder | None,
+    hub: EventHub | None = None,
+    catalog: CatalogIndexHolder | None = None,
     also: Callable[[datetime], Awaitable[None]] | None = None,
 ) -> Snapshot:
+    """Warm-start `config` from the log and publish it in a new term (module docs), with
+    `row` (when given) recorded in the same transaction."""
     data, model_version, position = await warm_start(config, catalog=catalog)
     now = datetime.now(UTC)
 
     async def record(snapshot: Snapshot) -> None:
+        if row is None:
+            return
         row.created_at = now
         row.snapshot_version = snapshot.version
         await row.save()

@@ -142,3 +142,30 @@ async def test_tune_promotes_a_better_configuration_and_rollback_restores(
     assert promotion_row["toConfig"]["explorer"] == "squarecb"
     assert promotion_row["fromConfig"]["epsilon"] == 1.0
     assert promotion_row["evidence"]["estimator"] == "SNIPS"
+
+
+async def test_the_learner_tunes_on_its_schedule(app, db, monkeypatch, settings) -> None:
+    """With TUNE_EVERY_HOURS the elected learner runs the tuner, with its own store,
+    catalog and bus, every period while it leads (the tuning itself is tested above)."""
+    runtime = app.state.recommender
+    calls: list[dict] = []
+    twice = asyncio.Event()
+
+    async def spy(given_settings, **kwargs):
+        calls.append(kwargs)
+        if len(calls) >= 2:
+            twice.set()
+        return tuning.TuneOutcome(0, None, None, None, "spied")
+
+    monkeypatch.setattr(tuning, "tune", spy)
+    role = runtime.role
+    original = role.settings
+    async with runtime.learning_paused():
+        role.settings = settings.model_copy(update={"tune_every_hours": 0.2 / 3600})
+    try:
+        async with asyncio.timeout(30):
+            await twice.wait()
+    finally:
+        async with runtime.learning_paused():
+            role.settings = original
+    assert calls[0]["store"] is runtime.store and calls[0]["catalog"] is runtime.catalog
