@@ -72,12 +72,26 @@ def main() -> None:
         "--force", help="Run this candidate of the grid after, whatever the tuner says."
     )
     parser.add_argument("--output", help="Write the figures as JSON here.")
+    parser.add_argument(
+        "--configs",
+        help="Only run the service with these candidates of the default grid (comma-separated),"
+        " no tuning: what each would really have achieved in the world.",
+    )
     args = parser.parse_args()
 
     world = World(WORLDS[args.world], seed=args.seed, slates=args.slates)
     oracle = run_policy(world, OraclePolicy(world))
     ceiling = oracle.ctr(args.slates)
     print(f"{args.world}, seed {args.seed}, {args.slates} slates; oracle CTR {ceiling:.3f}")
+
+    if args.configs:
+        grid = {c.name: c.config for c in candidate_configs(LearnerConfig())}
+        for name in args.configs.split(","):
+            fresh = World(WORLDS[args.world], seed=args.seed, slates=args.slates)
+            run, _ = _service_run(fresh, grid[name], tune=False)
+            share = run.ctr(args.slates) / ceiling
+            print(f"{name}: {share:.1%} of the oracle (CTR {run.ctr(args.slates):.3f})", flush=True)
+        return
 
     before, outcome = _service_run(world, None, tune=True)
     result = outcome.result

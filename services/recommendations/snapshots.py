@@ -230,7 +230,13 @@ class SnapshotStore:
             )
             snapshot = Snapshot.of(row)
             if along is not None:
-                await along(snapshot)
+                try:
+                    await along(snapshot)
+                except BaseException:
+                    # The transaction rolls back: the row goes, its object must go too.
+                    if location is not None and self.objects is not None:
+                        self.objects.delete(location)
+                    raise
         return snapshot
 
     async def prune(self) -> int:
