@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     tune_every_hours: float = Field(default=0.0, ge=0)
     tune_estimator: Literal["IPS", "SNIPS", "DR"] = "SNIPS"
     tune_min_evaluated: int = Field(default=1000, ge=1)
+    # The newest decision-slots the candidates are evaluated on (the warm start of a
+    # promoted configuration still replays the whole log).
+    tune_max_records: int = Field(default=200_000, ge=10)
     recommendation_candidates: int = Field(default=150, ge=10, le=500)
     # A shown item nobody reacts to within the window is learned with the default reward,
     # for its top `default_reward_slots` slots (deeper slots are often never looked at).

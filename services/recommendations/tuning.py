@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -79,9 +80,13 @@ class RollbackOutcome:
     snapshot: Snapshot
 
 
-async def retained_records() -> list[LoggedDecision]:
-    """Every closed decision-slot still retained, as `bandit.logs.LoggedDecision`s."""
-    return [slot.record() async for slot in logged_slots()]
+async def retained_records(limit: int | None = None) -> list[LoggedDecision]:
+    """The closed decision-slots still retained, as `bandit.logs.LoggedDecision`s, oldest
+    first; with `limit`, only the newest `limit` (memory: each holds its candidate set)."""
+    newest: deque[LoggedDecision] = deque(maxlen=limit)
+    async for slot in logged_slots():
+        newest.append(slot.record())
+    return list(newest)
 
 
 async def current_config(store: SnapshotStore) -> LearnerConfig:
@@ -103,7 +108,7 @@ async def tune(
 ) -> TuneOutcome:
     """Evaluate candidate configurations and switch to a better one (see module docs).
     With `dry_run`, evaluate and decide only."""
-    records = await retained_records()
+    records = await retained_records(settings.tune_max_records)
     current = await current_config(store)
     options = {
         "train_fraction": train_fraction,
