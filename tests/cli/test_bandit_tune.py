@@ -4,10 +4,11 @@ whose decision log was written by simulated shoppers through the service layer."
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from bandit.learner import LearnerConfig
@@ -34,9 +35,11 @@ def _tune(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def _shop_log(data_dir: Path) -> None:
-    """A shop that ran `EXPLORE_ALL` for 800 slates of five."""
-    layer = ServiceLayer(simulation_settings(data_dir))
+def _shop_log(data_dir: str) -> None:
+    """A shop that ran `EXPLORE_ALL` for 800 slates of five (in a process of its own, as
+    `_in_subprocess` runs it: the service layer sets Tortoise's process-wide state up on
+    an event loop of its own, which must not leak into the other tests)."""
+    layer = ServiceLayer(simulation_settings(Path(data_dir)))
     runtime = layer.runtime
 
     async def start() -> None:
@@ -50,34 +53,52 @@ def _shop_log(data_dir: Path) -> None:
     run_policy(world, ServiceShop(layer, world.shoppers))  # closes the layer, keeps the data
 
 
-def _newest_config(data_dir: Path) -> LearnerConfig:
-    layer = ServiceLayer(simulation_settings(data_dir))
+def _newest_config(data_dir: str) -> None:
+    layer = ServiceLayer(simulation_settings(Path(data_dir)))
     try:
-        return layer.call(tuning.current_config(layer.runtime.store))
+        print(json.dumps(asdict(layer.call(tuning.current_config(layer.runtime.store)))))
     finally:
         layer.close()
 
 
+def _in_subprocess(function: str, data_dir: Path) -> str:
+    env = {**os.environ, "ENV": "test"}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c",
+         f"from tests.cli.test_bandit_tune import {function}; {function}({str(data_dir)!r})"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def _config(data_dir: Path) -> LearnerConfig:
+    return LearnerConfig.from_dict(
+        json.loads(_in_subprocess("_newest_config", data_dir).strip().splitlines()[-1])
+    )
+
+
 def test_tune_dry_run_then_promote_then_roll_back(tmp_path):
-    _shop_log(tmp_path)
+    _in_subprocess("_shop_log", tmp_path)
     nothing = _tune(tmp_path, "--rollback")
     assert nothing.returncode == 1 and "nothing to roll back" in nothing.stderr, nothing.stderr
 
     dry = _tune(tmp_path, "--dry-run")
     assert dry.returncode == 0, dry.stderr[-2000:]
     assert "4000 decision-slots" in dry.stdout and "would promote" in dry.stdout, dry.stdout
-    assert _newest_config(tmp_path) == EXPLORE_ALL
+    assert _config(tmp_path) == EXPLORE_ALL
 
     done = _tune(tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "decision: promote" in done.stdout and "recorded as promotion #1" in done.stdout
-    promoted = _newest_config(tmp_path)
+    promoted = _config(tmp_path)
     assert promoted != EXPLORE_ALL
 
     undone = _tune(tmp_path, "--rollback")
     assert undone.returncode == 0, undone.stderr[-2000:]
     assert "rolled back promotion #1" in undone.stdout
-    assert _newest_config(tmp_path) == EXPLORE_ALL
+    assert _config(tmp_path) == EXPLORE_ALL
     again = _tune(tmp_path, "--rollback")
     assert again.returncode == 1 and "nothing to roll back" in again.stderr
 
