@@ -1,4 +1,5 @@
-"""`shop bandit ...`: export the decision log, evaluate policies offline, simulate."""
+"""`shop bandit ...`: export the decision log, evaluate policies offline, tune the
+learner configuration, simulate."""
 
 from __future__ import annotations
 
@@ -48,6 +49,22 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--format", choices=("shopgraph", "obd"), default="shopgraph")
     evaluate.add_argument("--train-fraction", type=float, default=0.7)
     evaluate.set_defaults(func=_evaluate)
+
+    tune = commands.add_parser(
+        "tune",
+        help="Evaluate learner configurations on the decision log; promote a better one "
+        "(or roll the last promotion back with --rollback).",
+    )
+    tune.add_argument(
+        "--dry-run", action="store_true", help="Evaluate and decide, but change nothing."
+    )
+    tune.add_argument(
+        "--rollback", action="store_true",
+        help="Restore the configuration the newest promotion in force replaced.",
+    )  # fmt: skip
+    tune.add_argument("--train-fraction", type=float, default=0.7)
+    tune.add_argument("--confidence", type=float, default=0.95)
+    tune.set_defaults(func=_tune)
 
     simulate = commands.add_parser(
         "simulate",
@@ -136,6 +153,54 @@ def _evaluate(args: argparse.Namespace) -> int:
     report = evaluate_file(args.log, args.format, train_fraction=args.train_fraction)
     print(format_report(report))
     return 0
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from bandit.tuning import format_result
+    from core.db import database
+    from live import EventHub
+    from services.recommendations import tuning
+    from services.recommendations.snapshots import SnapshotStore
+
+    settings = get_settings()
+    if not 0.0 < args.train_fraction < 1.0 or not 0.5 <= args.confidence < 1.0:
+        print("--train-fraction must be in (0, 1) and --confidence in [0.5, 1)", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        async with database(settings, migrate_first=settings.should_migrate_on_start):
+            hub = EventHub.from_url(settings.broadcast_url, namespace=settings.event_namespace)
+            await hub.connect()
+            store = SnapshotStore(settings)
+            try:
+                if args.rollback:
+                    try:
+                        done = await tuning.rollback(settings, store=store, hub=hub)
+                    except tuning.NothingToRollBack as error:
+                        print(error, file=sys.stderr)
+                        return 1
+                    print(
+                        f"rolled back promotion #{done.reverted.id} ({done.reverted.candidate}): "
+                        f"snapshot {done.snapshot.version} runs the previous configuration"
+                    )
+                    return 0
+                outcome = await tuning.tune(
+                    settings, store=store, hub=hub, dry_run=args.dry_run,
+                    train_fraction=args.train_fraction, confidence=args.confidence,
+                )  # fmt: skip
+            finally:
+                await hub.disconnect()
+        if outcome.result is not None:
+            print(format_result(outcome.result))
+        print(outcome.message)
+        if outcome.snapshot is not None:
+            print(
+                f"published snapshot {outcome.snapshot.version}; recorded as promotion "
+                f"#{outcome.promotion.id} (undo: shop bandit tune --rollback)"
+            )
+        return 0
+
+    return asyncio.run(run())
 
 
 def service_factory(world):

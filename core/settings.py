@@ -97,6 +97,17 @@ class Settings(BaseSettings):
     # Logged decisions (and their rewards) older than this are purged, in batches; 0 keeps
     # them forever. Archive first with `shop bandit export-log --before`.
     decision_log_retention_days: float = Field(default=90.0, ge=0)
+    # Self-tuning (`shop bandit tune`): the learner re-evaluates its configuration on the
+    # retained decision log every `tune_every_hours` (0: never, the default; the command
+    # still works) and promotes a candidate only when the lower bound of its
+    # `tune_estimator` interval beats the current configuration's estimate, on at least
+    # `tune_min_evaluated` held-out decision-slots.
+    tune_every_hours: float = Field(default=0.0, ge=0)
+    tune_estimator: Literal["IPS", "SNIPS", "DR"] = "SNIPS"
+    tune_min_evaluated: int = Field(default=1000, ge=1)
+    # The newest decision-slots the candidates are evaluated on (the warm start of a
+    # promoted configuration still replays the whole log).
+    tune_max_records: int = Field(default=200_000, ge=10)
     recommendation_candidates: int = Field(default=150, ge=10, le=500)
     # A shown item nobody reacts to within the window is learned with the default reward,
     # for its top `default_reward_slots` slots (deeper slots are often never looked at).

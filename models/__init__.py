@@ -13,6 +13,7 @@ from models.order import Order, OrderItem, OrderStatus
 from models.product import Product
 from models.recommendation import (
     LearnerTerm,
+    ModelPromotion,
     ModelSnapshot,
     RecommendationEvent,
     RecommendationReward,
@@ -27,6 +28,7 @@ __all__ = [
     "ChatMessage",
     "ChatSession",
     "LearnerTerm",
+    "ModelPromotion",
     "ModelSnapshot",
     "Order",
     "OrderItem",

@@ -113,3 +113,34 @@ class LearnerTerm(Model):
 
     class Meta:
         table = "recommendation_learner"
+
+
+class ModelPromotion(Model):
+    """A change of the recommendation learner configuration made by the tuner: a promotion
+    with the evidence it rests on, or the rollback of one (`reverts` names it).
+
+    Estimates are of the held-out part of the decision log, in the units of the reward
+    table: the current configuration's point estimate, the promoted one's estimate and its
+    corrected one-sided lower bound (the promotion rule) and upper bound.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=16)
+    created_at = fields.DatetimeField(db_index=True)
+    candidate = fields.CharField(max_length=100)
+    from_config = fields.JSONField(default=dict)
+    to_config = fields.JSONField(default=dict)
+    estimator = fields.CharField(max_length=8, default="")
+    current_estimate = fields.FloatField(null=True)
+    estimate = fields.FloatField(null=True)
+    lower_bound = fields.FloatField(null=True)
+    upper_bound = fields.FloatField(null=True)
+    n_train = fields.IntField(default=0)
+    n_evaluated = fields.IntField(default=0)
+    evidence = fields.JSONField(default=dict)
+    snapshot_version = fields.BigIntField(null=True)
+    reverts = fields.BigIntField(null=True)
+    rolled_back_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "recommendation_model_promotions"

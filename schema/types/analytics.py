@@ -5,6 +5,7 @@ from datetime import date, datetime
 from enum import Enum
 
 import strawberry
+from strawberry.scalars import JSON
 
 from bandit.estimators import Estimate
 from schema.context import Info
@@ -12,6 +13,7 @@ from schema.types.money import Money
 from schema.types.product import ProductType
 from services import analytics
 from services.analytics import Period, TopBy
+from services.recommendations import tuning
 
 
 @strawberry.type
@@ -105,6 +107,42 @@ class PolicyValue:
     model_version: str
 
 
+@strawberry.type(
+    description="A change of the recommendation learner's configuration by the tuner "
+    "(`shop bandit tune`): a promotion with the evidence it rests on, or a rollback."
+)
+class ModelPromotion:
+    id: int
+    kind: str = strawberry.field(description="`promotion` or `rollback`.")
+    at: datetime
+    candidate: str = strawberry.field(description="The name of the promoted configuration.")
+    from_config: JSON = strawberry.field(description="The configuration before the change.")
+    to_config: JSON = strawberry.field(description="The configuration after the change.")
+    estimator: str = strawberry.field(description="IPS, SNIPS or DR.")
+    current_estimate: float | None = strawberry.field(
+        description="The replaced configuration's estimated value on the held-out log."
+    )
+    estimate: float | None = strawberry.field(
+        description="The promoted configuration's estimated value (null for a rollback)."
+    )
+    lower_bound: float | None = strawberry.field(
+        description="Its one-sided lower bound, corrected for the number of candidates: "
+        "it had to exceed `currentEstimate`."
+    )
+    upper_bound: float | None
+    train_records: int = strawberry.field(description="Decision-slots the candidates learned.")
+    evaluated_records: int = strawberry.field(description="Held-out decision-slots valued.")
+    snapshot_version: int | None = strawberry.field(description="The snapshot published.")
+    reverts: int | None = strawberry.field(description="The promotion a rollback undid.")
+    rolled_back_at: datetime | None = strawberry.field(
+        description="When this promotion was rolled back (null: still in force)."
+    )
+    evidence: JSON = strawberry.field(
+        description="Every configuration's IPS / SNIPS / DR estimates with standard errors, "
+        "bounds, effective sample sizes and the rule applied."
+    )
+
+
 @strawberry.type(description="Admin analytics. Periods default to the last 30 days.")
 class Analytics:
     currency: strawberry.Private[str]
@@ -152,6 +190,21 @@ class Analytics:
         return [ModelPerformance(model_version=r.model_version, decisions=r.decisions,
                                  shown_items=r.rewarded_slots, mean_reward=r.mean_reward,
                                  click_through=r.click_through) for r in rows]  # fmt: skip
+
+    @strawberry.field(description="The tuner's promotions and rollbacks, newest first.")
+    async def model_promotions(self, first: int = 20) -> list[ModelPromotion]:
+        rows = await tuning.history(limit=max(1, min(first, 200)))
+        return [
+            ModelPromotion(
+                id=r.id, kind=r.kind, at=r.created_at, candidate=r.candidate,
+                from_config=r.from_config, to_config=r.to_config, estimator=r.estimator,
+                current_estimate=r.current_estimate, estimate=r.estimate,
+                lower_bound=r.lower_bound, upper_bound=r.upper_bound, train_records=r.n_train,
+                evaluated_records=r.n_evaluated, snapshot_version=r.snapshot_version,
+                reverts=r.reverts, rolled_back_at=r.rolled_back_at, evidence=r.evidence,
+            )
+            for r in rows
+        ]  # fmt: skip
 
     @strawberry.field(description="IPS / SNIPS estimate of the current model (latest decisions).")
     async def current_policy_value(self, info: Info, sample: int = 500) -> PolicyValue:

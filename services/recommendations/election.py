@@ -117,9 +117,16 @@ class FileLearnerLock:
         self._handle = handle
 
     async def still_holds(self, term: int) -> bool:
-        # An flock cannot be lost while the process lives, and only its holder can begin a
-        # term; publishing checks the term anyway.
-        return self._handle is not None
+        # An flock cannot be lost while the process lives, but the tuner can begin a term
+        # without it (`SnapshotStore.publish(take_over=...)`): the holder then steps down
+        # and resumes from the tuner's snapshot. A failed read keeps the lead -- publishing
+        # checks the term anyway.
+        if self._handle is None:
+            return False
+        try:
+            return await current_term() == term
+        except Exception:
+            return True
 
     async def release(self) -> None:
         handle, self._handle = self._handle, None

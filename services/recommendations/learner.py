@@ -9,7 +9,8 @@ A process stands for election (`election`): a serving process with `LEARNER_MODE
    `rewards:all` bus event and polling every `LEARN_POLL_SECONDS` for lost events;
 3. publishes a snapshot at most every `SNAPSHOT_INTERVAL_SECONDS` while it learns
    (`snapshots`) and announces it on the bus, pruning all but the newest `SNAPSHOT_KEEP`;
-4. closes reward windows (`windows`) and purges decisions past the retention (`retention`).
+4. closes reward windows (`windows`) and purges decisions past the retention (`retention`);
+5. with `TUNE_EVERY_HOURS`, re-evaluates its configuration on the decision log (`tuning`).
 
 It steps down when its lock connection dies or a newer term exists (then it cannot publish
 anyway), and on `stop()`, which always ends with a last learning pass and a last snapshot:
@@ -29,7 +30,7 @@ from core import metrics
 from core.background import is_transient, set_aside
 from core.settings import Settings
 from live import EventHub
-from services.recommendations import learning, retention, windows
+from services.recommendations import learning, retention, tuning, windows
 from services.recommendations.candidates import CatalogIndexHolder
 from services.recommendations.election import (
     LearnerLock,
@@ -168,6 +169,8 @@ class LearnerRole:
             asyncio.create_task(self._purge_forever(), name="learner-retention"),
             asyncio.create_task(self._watch(lock), name="learner-watch"),
         ]
+        if self.settings.tune_every_hours > 0:
+            tasks.append(asyncio.create_task(self._tune_forever(), name="learner-tune"))
         stopping = asyncio.create_task(self._stopping.wait())
         restarting = asyncio.create_task(self._pausing.wait())
         stepped_down = False
@@ -370,6 +373,22 @@ class LearnerRole:
         if cutoff is None:
             return 0
         return await retention.purge_before(cutoff, learned=self.published)
+
+    async def _tune_forever(self) -> None:
+        """Every `TUNE_EVERY_HOURS` of leading, tune the configuration on the decision log.
+        A promotion begins a new term: this learner then steps down and stands again from
+        the promoted snapshot (`tuning`)."""
+        while True:
+            await asyncio.sleep(self.settings.tune_every_hours * 3600)
+            try:
+                outcome = await tuning.tune(
+                    self.settings, store=self.store, hub=self.hub(), catalog=self.catalog
+                )
+                logger.info("scheduled tuning: %s", outcome.message)
+            except Exception:
+                logger.exception(
+                    "scheduled tuning failed; it runs again in %s h", self.settings.tune_every_hours
+                )
 
     async def _purge_forever(self) -> None:
         while True:

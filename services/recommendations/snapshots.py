@@ -20,6 +20,7 @@ import hashlib
 import logging
 import os
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -184,8 +185,16 @@ class SnapshotStore:
         config: dict[str, Any],
         position: Position,
         data: bytes,
+        take_over: str | None = None,
+        along: Callable[[Snapshot], Awaitable[object]] | None = None,
     ) -> Snapshot | None:
-        """Store a snapshot; None (and nothing stored) when `term` is no longer current."""
+        """Store a snapshot; None (and nothing stored) when `term` is no longer current.
+
+        `take_over` (a holder name) publishes in a new term instead, whoever holds the
+        current one: the tuner's way to replace the model with one of another
+        configuration. The learner of the old term can then no longer publish; it steps
+        down and, standing again, resumes from this snapshot. `along` runs in the same
+        transaction with the new snapshot (the tuner records why it published it)."""
         digest = hashlib.sha256(data).hexdigest()
         location = None
         if self.objects is not None:
@@ -194,7 +203,13 @@ class SnapshotStore:
         async with in_transaction():
             await lock_row("recommendation_learner", 1)
             current = await LearnerTerm.get_or_none(id=1)
-            if current is None or current.term != term:
+            if take_over is not None:
+                term = (current.term if current else 0) + 1
+                await LearnerTerm.update_or_create(
+                    id=1,
+                    defaults={"term": term, "holder": take_over, "elected_at": datetime.now(UTC)},
+                )
+            elif current is None or current.term != term:
                 if location is not None and self.objects is not None:
                     self.objects.delete(location)
                 return None
@@ -213,7 +228,16 @@ class SnapshotStore:
                 size=len(data),
                 created_at=datetime.now(UTC),
             )
-        return Snapshot.of(row)
+            snapshot = Snapshot.of(row)
+            if along is not None:
+                try:
+                    await along(snapshot)
+                except BaseException:
+                    # The transaction rolls back: the row goes, its object must go too.
+                    if location is not None and self.objects is not None:
+                        self.objects.delete(location)
+                    raise
+        return snapshot
 
     async def prune(self) -> int:
         """Delete all but the newest `keep` snapshots (and their objects)."""

@@ -122,3 +122,48 @@ async def test_only_the_newest_snapshots_are_kept(app, catalog, store, tmp_path)
         assert sorted(p.name for p in (tmp_path / "models").glob("*.vw")) == sorted(
             s.location for s in published[-2:]
         )
+
+
+async def test_a_take_over_publishes_in_a_new_term_and_fences_the_old_one(app, catalog, store):
+    data, version, position = _model()
+    term = await current_term()
+    recorded = []
+
+    async def along(snapshot):
+        recorded.append((snapshot.version, await current_term()))
+
+    tuned = await store.publish(
+        term=0, model_version=version, config={"learning_rate": 2.0}, position=position,
+        data=data, take_over="tuner:test", along=along,
+    )  # fmt: skip
+    assert tuned is not None and tuned.term == term + 1 == await current_term()
+    assert recorded == [(tuned.version, term + 1)]  # inside the transaction, after the bump
+    assert (await store.newest()).config == {"learning_rate": 2.0}
+    # The learner of the old term can no longer publish.
+    assert (
+        await store.publish(
+            term=term, model_version=version, config={}, position=position, data=data
+        )
+        is None
+    )
+    assert (await store.newest()).version == tuned.version
+
+
+async def test_a_take_over_whose_record_fails_publishes_nothing(app, catalog, store, tmp_path):
+    data, version, position = _model()
+    term = await current_term()
+    before = await store.newest()
+
+    async def failing(snapshot):
+        raise RuntimeError("the promotion row could not be written")
+
+    with pytest.raises(RuntimeError, match="promotion row"):
+        await store.publish(
+            term=0, model_version=version, config={}, position=position, data=data,
+            take_over="tuner:test", along=failing,
+        )  # fmt: skip
+    assert await current_term() == term
+    after = await store.newest()
+    assert (after.version if after else None) == (before.version if before else None)
+    if store.objects is not None:  # no orphaned model file either
+        assert not any((tmp_path / "models").glob("snapshot-*"))
