@@ -68,6 +68,21 @@ async def test_lifespan_runs_the_hooks_before_closing_the_database(tmp_path, mon
             pass
 
     monkeypatch.setattr(app_module, "RecommenderRuntime", Runtime)
+
+    class DocumentSync:
+        """No database here either: the trusted documents' sync reads their table. (Without
+        this stand-in the test passed only after another test had initialised Tortoise.)"""
+
+        def __init__(self, *_args):
+            pass
+
+        async def start(self, _hub):
+            pass
+
+        async def stop(self):
+            pass
+
+    monkeypatch.setattr(app_module, "DocumentSync", DocumentSync)
     # The lifespan installs (then removes) the process-wide event hub: keep the session's.
     session_hub = events.hub()
     app = create_app(
