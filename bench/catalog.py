@@ -32,13 +32,22 @@ import asyncio
 import json
 import os
 import statistics
-import sys
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from bench.baselines import BENCH_USER
 from bench.loadgen import build_request, fetch_once, run_load
+from bench.rounds import (
+    DifferentData,
+    Spread,
+    add_rounds_argument,
+    check_rounds,
+    exit_on_different_data,
+    order,
+    ratio,
+    require_same,
+)
 from bench.scenario_data import prepare_database, prepare_shopper
 from core.settings import Settings
 from tests.support.live_server import live_server
@@ -94,10 +103,6 @@ SERVERS = {
 BOTH = ("handwritten", "graphql_core", "compiled", "reference")
 
 
-class DifferentData(Exception):
-    pass
-
-
 def shape(value):
     if isinstance(value, dict):
         return {k: shape(v) for k, v in value.items()}
@@ -114,14 +119,7 @@ async def check_answers(scenario: Scenario, bases: dict[str, str], request_for) 
         if status != 200 or body.get("errors") or not body.get("data"):
             raise DifferentData(f"{scenario.name}: {key} answered {status} {payload[:300]!r}")
         answers[key] = shape(body["data"]) if scenario.by_shape else body["data"]
-    first_key = scenario.servers[0]
-    for key, data in answers.items():
-        if data != answers[first_key]:
-            raise DifferentData(
-                f"{scenario.name}: {SERVERS[key][0]} answered different data than "
-                f"{SERVERS[first_key][0]}:\n{json.dumps(data)[:400]}\n"
-                f"{json.dumps(answers[first_key])[:400]}"
-            )
+    require_same({SERVERS[key][0]: data for key, data in answers.items()}, scenario.name)
 
 
 async def measure_scenario(scenario: Scenario, bases: dict[str, str], token: str, args) -> dict:
@@ -141,8 +139,7 @@ async def measure_scenario(scenario: Scenario, bases: dict[str, str], token: str
     p50: dict[str, list[float]] = {key: [] for key in scenario.servers}
     errors: dict[str, int] = dict.fromkeys(scenario.servers, 0)
     for round_index in range(args.rounds):
-        order = scenario.servers if round_index % 2 == 0 else scenario.servers[::-1]
-        for key in order:
+        for key in order(scenario.servers, round_index):
             result = await run_load(
                 f"{bases[key]}/graphql", request_for(key),
                 concurrency=args.concurrency, seconds=args.seconds, warmup=args.warmup,
@@ -161,21 +158,20 @@ def report(scenario: Scenario, measured: dict, args) -> list[str]:
         f"{'server':38} {'req/s':>7} {'spread':>13} {'p50 ms':>7} {'vs (a)':>13} {'vs (b)':>13}",
     ]
 
-    def ratio(key: str, base: str) -> str:
+    def against(key: str, base: str) -> str:
         if base not in rounds or key == base:
             return f"{'':>13}"
-        values = [x / y for x, y in zip(rounds[key], rounds[base], strict=True)]
-        return f"{statistics.median(values):5.2f} ({min(values):.2f}-{max(values):.2f})"
+        return f"{ratio(rounds[key], rounds[base]).format(2):>13}"
 
     for key in scenario.servers:
-        values = rounds[key]
-        median = statistics.median(values)
-        spread = f"{min(values):.0f}-{max(values):.0f}"
+        spread = Spread.of(rounds[key])
+        median = spread.median
+        spread = f"{spread.low:.0f}-{spread.high:.0f}"
         errors = f"  errors={measured['errors'][key]}" if measured["errors"][key] else ""
         lines.append(
             f"{SERVERS[key][0]:38} {median:7.0f} {spread:>13} "
             f"{statistics.median(measured['p50'][key]):7.2f} "
-            f"{ratio(key, 'handwritten')} {ratio(key, 'graphql_core')}{errors}"
+            f"{against(key, 'handwritten')} {against(key, 'graphql_core')}{errors}"
         )
     return lines
 
@@ -234,7 +230,7 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    add_rounds_argument(parser)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument(
         "--scenarios", nargs="+", default=[s.name for s in scenarios()],
@@ -242,13 +238,8 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--output", help="also write the tables to this file")
     args = parser.parse_args()
-    if args.rounds < 3:
-        parser.error("--rounds must be at least 3 (medians and spreads need them)")
-    try:
-        asyncio.run(run(args))
-    except DifferentData as exc:
-        print(f"FAILED: servers answer different data: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+    check_rounds(parser, args)
+    exit_on_different_data(lambda: asyncio.run(run(args)))
 
 
 if __name__ == "__main__":
