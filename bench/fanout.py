@@ -209,6 +209,8 @@ async def run(args) -> int:
     await prepare_database(args.database_url)
     env = {"ENV": "dev", "DATA_DIR": str(data_dir), "DATABASE_URL": args.database_url,
            "BROADCAST_URL": args.redis_url, "SEED_ON_START": "true",
+           # Pub/sub channels are global to a Redis server: keep this run's apart.
+           "EVENT_NAMESPACE": f"bench-fanout-{os.getpid()}",
            "MIGRATE_ON_START": "true", "LOG_LEVEL": "WARNING", "WS_MAX_PENDING": "100",
            "RATE_LIMIT_MUTATIONS": "0",
            "WS_MAX_ANONYMOUS_CONNECTIONS_PER_IP": str(max(sizes) * 2)}  # fmt: skip
