@@ -36,6 +36,7 @@ import json
 import os
 import statistics
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
@@ -187,6 +188,25 @@ def report(scenario: Scenario, measured: dict, args) -> list[str]:
     return lines
 
 
+def start_servers(stack: ExitStack, servers: dict) -> dict[str, str]:
+    """Enter the servers' context managers at once (each start-up is mostly imports, so
+    starting them side by side saves most of the waiting); every server that started is
+    stopped by `stack`, also when another failed to start."""
+    with ThreadPoolExecutor(len(servers)) as pool:
+        futures = {key: pool.submit(manager.__enter__) for key, manager in servers.items()}
+    bases, failures = {}, []
+    for key, future in futures.items():
+        try:
+            bases[key] = future.result()
+        except Exception as exc:
+            failures.append(exc)
+        else:
+            stack.push(servers[key].__exit__)
+    if failures:
+        raise failures[0]
+    return bases
+
+
 async def run(args) -> None:
     url = args.database_url
     sellable = await prepare_database(url, args.products)
@@ -198,13 +218,11 @@ async def run(args) -> None:
     wanted = [s for s in scenarios() if s.name in args.scenarios]
     keys = sorted({k for s in wanted for k in s.servers}, key=list(SERVERS).index)
     with ExitStack() as stack:
-        bases = {}
-        for key in keys:
-            _title, factory, env = SERVERS[key]
-            bases[key] = stack.enter_context(
-                live_server({**common, **env}, factory=factory, health_path="/graphql",
-                            startup_timeout=180)
-            )  # fmt: skip
+        bases = start_servers(stack, {
+            key: live_server({**common, **SERVERS[key][2]}, factory=SERVERS[key][1],
+                             health_path="/graphql", startup_timeout=180)
+            for key in keys
+        })  # fmt: skip
         token, order_id = await prepare_shopper(settings, bases["compiled"], sellable)
         lines = [
             f"shopgraph read benchmarks: {args.products} products on PostgreSQL, "

@@ -8,13 +8,10 @@ import os
 import subprocess
 import sys
 
-import pytest
 import pytest_asyncio
 
 from tests.support.live_server import ROOT, live_server
 from tests.support.services import fresh_postgres_database
-
-pytestmark = pytest.mark.slow
 
 
 def run_bench(module: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:

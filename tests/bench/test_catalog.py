@@ -8,6 +8,9 @@ from bench.rounds import DifferentData
 from tests.bench.conftest import SMALL_CATALOG, TINY, run_bench, succeeded
 from tests.support.live_server import live_server
 
+# Real servers and databases: tens of seconds, though nothing is timed.
+pytestmark = pytest.mark.slow
+
 
 def products(*names: str) -> str:
     edges = [{"node": {"name": name}} for name in names]

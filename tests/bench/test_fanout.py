@@ -1,9 +1,14 @@
 import argparse
 
+import pytest
+
 from bench.fanout import measure
 from tests.bench.conftest import run_bench, succeeded
 from tests.support.live_server import live_server
 from tests.support.services import fresh_postgres_database
+
+# Real servers and databases: tens of seconds, though nothing is timed.
+pytestmark = pytest.mark.slow
 
 
 async def test_fanout_on_postgres_and_redis_with_client_processes(redis_url):

@@ -1,5 +1,10 @@
+import pytest
+
 from tests.bench.conftest import run_bench, succeeded
 from tests.support.services import fresh_postgres_database
+
+# Real servers and databases: tens of seconds, though nothing is timed.
+pytestmark = pytest.mark.slow
 
 
 async def test_full_document_vs_persisted_id():

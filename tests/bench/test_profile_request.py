@@ -1,4 +1,9 @@
+import pytest
+
 from tests.bench.conftest import run_bench, succeeded
+
+# Real servers and databases: tens of seconds, though nothing is timed.
+pytestmark = pytest.mark.slow
 
 
 def test_cpu_per_request_for_every_app_after_they_answer_the_same(read_database):

@@ -1,4 +1,9 @@
+import pytest
+
 from tests.bench.conftest import SMALL_CATALOG, TINY, run_bench, succeeded
+
+# Real servers and databases: tens of seconds, though nothing is timed.
+pytestmark = pytest.mark.slow
 
 
 def test_recommendations_against_a_raw_vw_loop(read_database):

@@ -1,8 +1,13 @@
 import argparse
 import asyncio
 
+import pytest
+
 from bench.loadtest.run import locust, prepare, server
 from tests.support.services import fresh_postgres_database
+
+# Real servers and databases: tens of seconds, though nothing is timed.
+pytestmark = pytest.mark.slow
 
 
 def test_a_day_in_the_shop_runs_in_prod_mode_without_errors(tmp_path, redis_url):
