@@ -41,6 +41,7 @@ from pathlib import Path
 from bench.loadgen import build_request, fetch_once, run_load
 from bench.rounds import (
     DifferentData,
+    EmptyRound,
     add_rounds_argument,
     check_rounds,
     exit_on_different_data,
@@ -131,6 +132,11 @@ async def measure_http(base: str, name: str, variables: dict, documents, args) -
             )  # fmt: skip
             if result.errors:
                 raise SystemExit(f"{name} {form}: {result.errors} errors")
+            if not result.requests:
+                raise EmptyRound(
+                    f"{name} {form}: no request completed in round {index + 1} "
+                    "(a window too short for the machine's load: raise --seconds)"
+                )
             figures[form] = result.rps
         rounds.append(figures)
     return {

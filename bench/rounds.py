@@ -26,6 +26,10 @@ class DifferentData(Exception):
     """The compared servers answered different data: no figure from them means anything."""
 
 
+class EmptyRound(Exception):
+    """A contender completed no request in a round's window: no ratio can be taken."""
+
+
 @dataclass(frozen=True)
 class Spread:
     """The median of some per-round values and their range."""
@@ -54,6 +58,9 @@ def order(keys: Sequence[str], round_index: int) -> list[str]:
 
 def ratio(values: Sequence[float], baseline: Sequence[float]) -> Spread:
     """Per-round ratios `values[i] / baseline[i]` (both measured in round i)."""
+    if any(b == 0 for b in baseline):
+        raise EmptyRound("a baseline measured nothing in a round (a window too short for the "
+                         "machine's load: raise --seconds)")  # fmt: skip
     return Spread.of([v / b for v, b in zip(values, baseline, strict=True)])
 
 
@@ -106,9 +113,13 @@ def check_rounds(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
 
 
 def exit_on_different_data(run: Callable[[], object]) -> object:
-    """Run a benchmark's main body; servers answering different data exit with status 1."""
+    """Run a benchmark's main body; servers answering different data (or a round with
+    nothing measured) exit with status 1."""
     try:
         return run()
     except DifferentData as exc:
         print(f"FAILED: servers answer different data: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except EmptyRound as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

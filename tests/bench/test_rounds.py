@@ -2,6 +2,7 @@ import pytest
 
 from bench.rounds import (
     DifferentData,
+    EmptyRound,
     Spread,
     exit_on_different_data,
     order,
@@ -43,3 +44,11 @@ def test_different_answers_raise_and_exit_with_status_1(capsys):
         exit_on_different_data(bench)
     assert exited.value.code == 1
     assert "FAILED: servers answer different data" in capsys.readouterr().err
+
+
+def test_a_round_with_nothing_measured_fails_clearly():
+    with pytest.raises(EmptyRound, match="raise --seconds"):
+        ratio([10, 12, 11], [10, 0, 9])
+    with pytest.raises(SystemExit) as exited:
+        exit_on_different_data(lambda: ratio([1, 1, 1], [1, 0, 1]))
+    assert exited.value.code == 1
