@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test fuzz lint format schema migrations seed worlds bench bench-catalog bench-profile bench-checkout bench-recommendations bench-fanout bench-persisted bench-decision-service client client-install client-build e2e ci clean
+.PHONY: help install run test fuzz lint format schema migrations seed worlds bench bench-catalog bench-profile bench-checkout bench-recommendations bench-fanout bench-persisted bench-decision-service loadtest client client-install client-build e2e ci clean
 
 help: ## List the tasks
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ bench-persisted: install ## The same operation as a full document vs a persisted
 bench-decision-service: install ## 1/2/4 servers + the learner: learning CPU, snapshot propagation, p99, learner vs raw VW
 	$(BIN)/python -m bench.decision_service
 	$(BIN)/python -m bench.decision_log_size --database-url $${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/shopgraph_bench}
+
+loadtest: install ## A day in the shop (Locust processes) vs shop serve --workers 1 and 2, prod mode, PostgreSQL + Redis
+	$(BIN)/python -m bench.loadtest.run $(LOADTEST_ARGS)
 
 CLIENT_DEPS := client/node_modules/.installed
 

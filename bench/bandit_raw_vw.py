@@ -145,7 +145,7 @@ class CCBRecommender:
             for s, slot in enumerate(slots)
         ]
 
-    def feedback(self, request, shown, rewards) -> None:
+    def feedback(self, request, shown, rewards, outcomes=None) -> None:
         lines = self._lines.pop(request.request_id)
         index = {c.action_id: i for i, c in enumerate(request.candidates)}
         first_slot = len(lines) - len(shown)
@@ -169,14 +169,14 @@ def ccb_simulation(events: int, seed: int) -> None:
     print(f"seed {seed}, {time.perf_counter() - started:.0f} s")
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=150)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=1000)
     parser.add_argument("--ccb-sim", type=int, default=0, metavar="EVENTS")
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.ccb_sim:
         ccb_simulation(args.ccb_sim, args.seed)
     else:

@@ -2,6 +2,8 @@
 shopgraph for the catalog page, an order and the cart.
 
 (a) `handwritten`: Starlette + asyncpg building the response by hand, serialised by orjson.
+(a') `handwritten_cached`: (a) behind shopgraph's own response cache (web/response_cache.py,
+    same key, TTL and size as the server's defaults): the baseline for the cached figure.
 (b) `graphql_core`: bare graphql-core `execute` of a parsed-once document over asyncpg
     resolvers (no Strawberry, no ORM, no DataLoaders, no auth, no extensions), orjson.
 
@@ -141,36 +143,66 @@ async def _bench_user_id(app) -> int:
     return app.state.user_id
 
 
-def handwritten() -> Starlette:
-    async def endpoint(request: Request) -> Response:
-        payload = orjson.loads(await request.body())
-        query, variables = payload["query"], payload.get("variables") or {}
-        pool = request.app.state.pool
-        if query.startswith("query Order"):
-            user_id = await _bench_user_id(request.app)
-            async with pool.acquire() as conn:
-                row = await conn.fetchrow(ORDER_SQL, _order_id(variables["id"]), user_id)
-                items = await conn.fetch(ORDER_ITEMS_SQL, row["id"])
-            body = {"data": {"order": _order(row, items)}}
-        elif query.startswith("query Cart"):
-            user_id = await _bench_user_id(request.app)
-            body = {"data": {"cart": _cart(await pool.fetch(CART_SQL, user_id))}}
-        else:
-            first = int(variables["first"])
-            rows = await pool.fetch(SQL, first + 1)
-            page = rows[:first]
-            body = {
-                "data": {
-                    "products": {
-                        "edges": [{"cursor": _cursor(r), "node": _node(r)} for r in page],
-                        "pageInfo": {
-                            "hasNextPage": len(rows) > first,
-                            "endCursor": _cursor(page[-1]) if page else None,
-                        },
-                    }
+async def _handwritten_endpoint(request: Request) -> Response:
+    payload = orjson.loads(await request.body())
+    query, variables = payload["query"], payload.get("variables") or {}
+    pool = request.app.state.pool
+    if query.startswith("query Order"):
+        user_id = await _bench_user_id(request.app)
+        async with pool.acquire() as conn:
+            row = await conn.fetchrow(ORDER_SQL, _order_id(variables["id"]), user_id)
+            items = await conn.fetch(ORDER_ITEMS_SQL, row["id"])
+        body = {"data": {"order": _order(row, items)}}
+    elif query.startswith("query Cart"):
+        user_id = await _bench_user_id(request.app)
+        body = {"data": {"cart": _cart(await pool.fetch(CART_SQL, user_id))}}
+    else:
+        first = int(variables["first"])
+        rows = await pool.fetch(SQL, first + 1)
+        page = rows[:first]
+        body = {
+            "data": {
+                "products": {
+                    "edges": [{"cursor": _cursor(r), "node": _node(r)} for r in page],
+                    "pageInfo": {
+                        "hasNextPage": len(rows) > first,
+                        "endCursor": _cursor(page[-1]) if page else None,
+                    },
                 }
             }
-        return Response(orjson.dumps(body), media_type="application/json")
+        }
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+def handwritten() -> Starlette:
+    app = Starlette(routes=[Route("/graphql", _handwritten_endpoint, methods=["POST"])])
+    app.router.lifespan_context = _lifespan(app)
+    return app
+
+
+def handwritten_cached() -> Starlette:
+    """(a) with the response cache shopgraph uses, so that a cached figure of ours has a
+    cached baseline (a cache against no cache measures the cache, not the server)."""
+    from core.settings import Settings
+    from web.response_cache import ResponseCache
+
+    defaults = Settings(env="test")
+    cache = ResponseCache(
+        ttl=defaults.response_cache_ttl,
+        max_entries=defaults.response_cache_max_entries,
+        max_age=defaults.http_cache_max_age,
+    )
+
+    async def endpoint(request: Request) -> Response:
+        key = cache.key_for(request, await request.body())
+        entry = cache.get(key)
+        if entry is not None:
+            return cache.respond(request, entry)
+        generation = cache.generation()
+        response = await _handwritten_endpoint(request)
+        if response.status_code == 200:
+            cache.put(key, response, generation)
+        return response
 
     app = Starlette(routes=[Route("/graphql", endpoint, methods=["POST"])])
     app.router.lifespan_context = _lifespan(app)

@@ -6,11 +6,14 @@ Servers, each one uvicorn worker (uvloop, httptools) on the same database, start
   (b) bare graphql-core `execute`, parsed once, asyncpg, orjson (bench/baselines.py)
   shopgraph GRAPHQL_EXECUTOR=compiled, response cache off
   shopgraph GRAPHQL_EXECUTOR=reference, response cache off
-  shopgraph compiled with the response cache (a cache figure only: nothing to compare with)
+  shopgraph compiled with the response cache, against
+  (a') the hand-written endpoint behind the same response cache (bench/baselines.py): a
+       cached figure is only ever compared with a cached baseline
 
 Scenarios (the signed-in ones use one benchmark shopper; the baselines read that user's
 rows directly and verify no token, which flatters them):
-  catalog          products(first: 50), 9 fields per product       (a), (b), both executors
+  catalog          products(first: 50), 9 fields per product       (a), (b), both executors,
+                                                                   cached vs (a')
   order            order(id) with 20 lines                          (a), (b), both executors
   cart             cart with 10 lines                               (a), (b), both executors
   recommendations  recommendations(first: 10)                       both executors only
@@ -32,13 +35,23 @@ import asyncio
 import json
 import os
 import statistics
-import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from bench.baselines import BENCH_USER
 from bench.loadgen import build_request, fetch_once, run_load
+from bench.rounds import (
+    DifferentData,
+    Spread,
+    add_rounds_argument,
+    check_rounds,
+    exit_on_different_data,
+    order,
+    ratio,
+    require_same,
+)
 from bench.scenario_data import prepare_database, prepare_shopper
 from core.settings import Settings
 from tests.support.live_server import live_server
@@ -90,12 +103,11 @@ SERVERS = {
                   {"RESPONSE_CACHE": "false", "GRAPHQL_EXECUTOR": "reference"}),
     "cached": ("shopgraph compiled + response cache", "app:create_app",
                {"RESPONSE_CACHE": "true", "GRAPHQL_EXECUTOR": "compiled"}),
+    "handwritten_cached": ("(a') hand-written + same cache", "bench.baselines:handwritten_cached",
+                           {}),
 }  # fmt: skip
 BOTH = ("handwritten", "graphql_core", "compiled", "reference")
-
-
-class DifferentData(Exception):
-    pass
+CACHED = ("cached", "handwritten_cached")
 
 
 def shape(value):
@@ -114,14 +126,7 @@ async def check_answers(scenario: Scenario, bases: dict[str, str], request_for) 
         if status != 200 or body.get("errors") or not body.get("data"):
             raise DifferentData(f"{scenario.name}: {key} answered {status} {payload[:300]!r}")
         answers[key] = shape(body["data"]) if scenario.by_shape else body["data"]
-    first_key = scenario.servers[0]
-    for key, data in answers.items():
-        if data != answers[first_key]:
-            raise DifferentData(
-                f"{scenario.name}: {SERVERS[key][0]} answered different data than "
-                f"{SERVERS[first_key][0]}:\n{json.dumps(data)[:400]}\n"
-                f"{json.dumps(answers[first_key])[:400]}"
-            )
+    require_same({SERVERS[key][0]: data for key, data in answers.items()}, scenario.name)
 
 
 async def measure_scenario(scenario: Scenario, bases: dict[str, str], token: str, args) -> dict:
@@ -141,8 +146,7 @@ async def measure_scenario(scenario: Scenario, bases: dict[str, str], token: str
     p50: dict[str, list[float]] = {key: [] for key in scenario.servers}
     errors: dict[str, int] = dict.fromkeys(scenario.servers, 0)
     for round_index in range(args.rounds):
-        order = scenario.servers if round_index % 2 == 0 else scenario.servers[::-1]
-        for key in order:
+        for key in order(scenario.servers, round_index):
             result = await run_load(
                 f"{bases[key]}/graphql", request_for(key),
                 concurrency=args.concurrency, seconds=args.seconds, warmup=args.warmup,
@@ -156,28 +160,51 @@ async def measure_scenario(scenario: Scenario, bases: dict[str, str], token: str
 def report(scenario: Scenario, measured: dict, args) -> list[str]:
     rounds = measured["rounds"]
     lines = [
-        f"\n{scenario.title} — {args.rounds} rounds x {args.seconds:.0f}s, "
+        f"\n{scenario.title} — {args.rounds} rounds x {args.seconds:g} s, "
         f"{args.concurrency} connections",
         f"{'server':38} {'req/s':>7} {'spread':>13} {'p50 ms':>7} {'vs (a)':>13} {'vs (b)':>13}",
     ]
 
-    def ratio(key: str, base: str) -> str:
-        if base not in rounds or key == base:
+    def against(key: str, base: str) -> str:
+        if key in CACHED:  # a cached figure has a cached baseline only: (a') in column (a)
+            base = "handwritten_cached" if key == "cached" and base == "handwritten" else None
+        if base is None or base not in rounds or key == base:
             return f"{'':>13}"
-        values = [x / y for x, y in zip(rounds[key], rounds[base], strict=True)]
-        return f"{statistics.median(values):5.2f} ({min(values):.2f}-{max(values):.2f})"
+        return f"{ratio(rounds[key], rounds[base]).format(2):>13}"
 
     for key in scenario.servers:
-        values = rounds[key]
-        median = statistics.median(values)
-        spread = f"{min(values):.0f}-{max(values):.0f}"
+        spread = Spread.of(rounds[key])
+        median = spread.median
+        spread = f"{spread.low:.0f}-{spread.high:.0f}"
         errors = f"  errors={measured['errors'][key]}" if measured["errors"][key] else ""
         lines.append(
             f"{SERVERS[key][0]:38} {median:7.0f} {spread:>13} "
             f"{statistics.median(measured['p50'][key]):7.2f} "
-            f"{ratio(key, 'handwritten')} {ratio(key, 'graphql_core')}{errors}"
+            f"{against(key, 'handwritten')} {against(key, 'graphql_core')}{errors}"
         )
+    if "cached" in scenario.servers:
+        lines.append("(the cached row's 'vs (a)' is against (a'), the hand-written endpoint "
+                     "behind the same response cache)")  # fmt: skip
     return lines
+
+
+def start_servers(stack: ExitStack, servers: dict) -> dict[str, str]:
+    """Enter the servers' context managers at once (each start-up is mostly imports, so
+    starting them side by side saves most of the waiting); every server that started is
+    stopped by `stack`, also when another failed to start."""
+    with ThreadPoolExecutor(len(servers)) as pool:
+        futures = {key: pool.submit(manager.__enter__) for key, manager in servers.items()}
+    bases, failures = {}, []
+    for key, future in futures.items():
+        try:
+            bases[key] = future.result()
+        except Exception as exc:
+            failures.append(exc)
+        else:
+            stack.push(servers[key].__exit__)
+    if failures:
+        raise failures[0]
+    return bases
 
 
 async def run(args) -> None:
@@ -191,13 +218,11 @@ async def run(args) -> None:
     wanted = [s for s in scenarios() if s.name in args.scenarios]
     keys = sorted({k for s in wanted for k in s.servers}, key=list(SERVERS).index)
     with ExitStack() as stack:
-        bases = {}
-        for key in keys:
-            _title, factory, env = SERVERS[key]
-            bases[key] = stack.enter_context(
-                live_server({**common, **env}, factory=factory, health_path="/graphql",
-                            startup_timeout=180)
-            )  # fmt: skip
+        bases = start_servers(stack, {
+            key: live_server({**common, **SERVERS[key][2]}, factory=SERVERS[key][1],
+                             health_path="/graphql", startup_timeout=180)
+            for key in keys
+        })  # fmt: skip
         token, order_id = await prepare_shopper(settings, bases["compiled"], sellable)
         lines = [
             f"shopgraph read benchmarks: {args.products} products on PostgreSQL, "
@@ -220,7 +245,7 @@ async def run(args) -> None:
 def scenarios() -> list[Scenario]:
     return [
         Scenario("catalog", "products(first: 50), 9 fields per product, uncached", CATALOG,
-                 (*BOTH, "cached"), variables={"first": 50}),
+                 (*BOTH, *CACHED), variables={"first": 50}),
         Scenario("order", "order(id) with 20 lines", ORDER, BOTH, signed_in=True),
         Scenario("cart", "cart with 10 lines", CART, BOTH, signed_in=True),
         Scenario("recommendations", "recommendations(first: 10)", RECOMMENDATIONS,
@@ -234,7 +259,7 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    add_rounds_argument(parser)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument(
         "--scenarios", nargs="+", default=[s.name for s in scenarios()],
@@ -242,13 +267,8 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--output", help="also write the tables to this file")
     args = parser.parse_args()
-    if args.rounds < 3:
-        parser.error("--rounds must be at least 3 (medians and spreads need them)")
-    try:
-        asyncio.run(run(args))
-    except DifferentData as exc:
-        print(f"FAILED: servers answer different data: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+    check_rounds(parser, args)
+    exit_on_different_data(lambda: asyncio.run(run(args)))
 
 
 if __name__ == "__main__":

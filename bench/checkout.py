@@ -1,10 +1,10 @@
 """Checkout throughput on PostgreSQL, with an oversell audit.
 
-    .venv/bin/python -m bench.checkout                     # services, 50 buyers, 15 s
-    .venv/bin/python -m bench.checkout --via graphql       # the whole HTTP/GraphQL stack
-    .venv/bin/python -m bench.checkout --buyers 50 --seconds 30 --pool 20
+    .venv/bin/python -m bench.checkout                     # both ways, 50 buyers, 3 rounds
+    .venv/bin/python -m bench.checkout --via graphql       # the whole HTTP/GraphQL stack only
+    .venv/bin/python -m bench.checkout --buyers 50 --seconds 10 --rounds 5 --pool 20
 
-Runs against its own database (`shopgraph_bench` on the local server by default; created
+Runs against its own database (`shopgraph_bench_checkout` on the local server by default; created
 when missing, emptied on every run), never the test database.
 
 Two figures, both with `--buyers` concurrent shoppers over `--products` products, a few of
@@ -15,6 +15,12 @@ them "hot" with little stock so that buyers really compete for the last units:
   the orders placed divided by the time spent in those checkout waves.
 - flow: each buyer loops through addToCart for 1 to 3 products and checkout on its own
   clock; orders/s is the orders placed divided by the run time (cart work included).
+
+Both ways are measured in one run, in `--rounds` rounds that alternate between them, each
+on a freshly prepared catalog: `services` calls the business functions in this process (the
+cost of the transaction itself, the baseline), `graphql` sends the same mutations through a
+real `shop`-style uvicorn server on a socket (one worker, its own process), with a dev token
+per buyer. Printed: the median and spread over rounds, and per-round ratio graphql/services.
 
 Refused checkouts (a product sold out meanwhile) empty the cart and go on; sold-out
 products are not put in carts any more. The audit afterwards:
@@ -32,6 +38,7 @@ import statistics
 import time
 import uuid
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,6 +46,7 @@ from typing import Any, Protocol
 import asyncpg
 import httpx
 
+from bench.rounds import Spread, add_rounds_argument, check_rounds, ratio, run_rounds_async
 from core.db import apply_migrations, close_db, init_db
 from core.errors import DomainError, DomainErrors
 from core.settings import Settings
@@ -46,8 +54,9 @@ from models import CartItem, OrderItem, Product, User
 from services import cart, seed
 from services import checkout as checkouts
 from services.recommendations.rewards import RewardTable
+from tests.support.live_server import live_server
 
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/shopgraph_bench"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/shopgraph_bench_checkout"
 CURRENCY = "USD"
 PLENTY = 100_000  # stock of the ordinary products: they never run out during a run
 
@@ -102,7 +111,7 @@ CLEAR = "mutation { clearCart { userErrors { code } } }"
 
 @dataclass
 class GraphQLBuyer:
-    """Goes through HTTP, authentication and GraphQL (in-process ASGI, no network)."""
+    """Goes through HTTP on a socket to a uvicorn server, authentication and GraphQL."""
 
     client: httpx.AsyncClient
     token: str
@@ -231,26 +240,34 @@ async def audit(start: dict[int, int]) -> tuple[int, int, int]:
     return oversold, mismatched, negative
 
 
-async def run(args: argparse.Namespace) -> None:
-    await ensure_database(args.url)
-    settings = Settings(
-        env="test", database_url=args.url, database_pool_size=args.pool, seed_on_start=False,
-        migrate_on_start=False, data_dir=Path(args.data_dir),
-    )  # fmt: skip
-    await apply_migrations(settings)
-    await init_db(settings)
-    try:
-        start = await prepare(args.products, args.hot, args.hot_stock, args.buyers)
-        all_ids = sorted(start)
-        hot, ordinary = all_ids[: args.hot], all_ids[args.hot :]
-        users = await User.filter(clerk_id__startswith="user_bench_").order_by("id")
-        buyers, app_context = await _buyers(args, settings, users)
-        print(
-            f"{args.mode} via {args.via}: {len(buyers)} buyers, {len(all_ids)} products "
-            f"({args.hot} hot with {args.hot_stock} units), pool {args.pool}, "
-            f"{args.seconds:.0f} s ..."
-        )
-        tally = Tally()
+@dataclass
+class Outcome:
+    """One measured run of one way: orders placed, checkout latencies, the stock audit."""
+
+    placed: int
+    elapsed: float
+    tally: Tally
+    audit: tuple[int, int, int]
+
+    @property
+    def rate(self) -> float:
+        return self.placed / self.elapsed
+
+
+async def measure(args: argparse.Namespace, via: str, base: str | None, tokens) -> Outcome:
+    start = await prepare(args.products, args.hot, args.hot_stock, args.buyers)
+    all_ids = sorted(start)
+    hot, ordinary = all_ids[: args.hot], all_ids[args.hot :]
+    users = await User.filter(clerk_id__startswith="user_bench_").order_by("id")
+    tally = Tally()
+    limits = httpx.Limits(max_connections=args.buyers, max_keepalive_connections=args.buyers)
+    async with httpx.AsyncClient(base_url=base or "http://unused", limits=limits,
+                                 timeout=60) as client:  # fmt: skip
+        if via == "services":
+            rewards = RewardTable()
+            buyers: list[Buyer] = [ServiceBuyer(u.id, rewards) for u in users]
+        else:
+            buyers = [GraphQLBuyer(client, tokens[u.clerk_id]) for u in users]
         began = time.perf_counter()
         deadline = began + args.seconds
         if args.mode == "checkout":
@@ -261,64 +278,93 @@ async def run(args: argparse.Namespace) -> None:
                 for i, b in enumerate(buyers)
             ))  # fmt: skip
             elapsed = time.perf_counter() - began
-        if app_context is not None:
-            await app_context.__aexit__(None, None, None)
-            await init_db(settings)  # for the audit
-        report(args.mode, tally, elapsed, await audit(start))
+    return Outcome(tally.placed, elapsed, tally, await audit(start))
+
+
+async def run(args: argparse.Namespace) -> None:
+    await ensure_database(args.url)
+    data_dir = Path(args.data_dir).resolve()
+    settings = Settings(
+        env="test", database_url=args.url, database_pool_size=args.pool, seed_on_start=False,
+        migrate_on_start=False, data_dir=data_dir,
+    )  # fmt: skip
+    await apply_migrations(settings)
+    await init_db(settings)
+    ways = ("services", "graphql") if args.via == "both" else (args.via,)
+    env = {"DATABASE_URL": args.url, "ENV": "test", "DATA_DIR": str(data_dir),
+           "DATABASE_POOL_SIZE": str(args.pool), "MIGRATE_ON_START": "false",
+           "SEED_ON_START": "false", "LOG_LEVEL": "WARNING", "RATE_LIMIT_MUTATIONS": "0",
+           "RESPONSE_CACHE": "false"}  # fmt: skip
+    try:
+        with ExitStack() as stack:
+            base = None
+            if "graphql" in ways:
+                base = stack.enter_context(live_server(env, args=("--no-access-log",)))
+            from services.tokens import DevIssuer
+
+            issuer = DevIssuer.for_settings(settings)
+            tokens = {f"user_bench_{i}": issuer.issue(f"user_bench_{i}", ttl=3600)
+                      for i in range(args.buyers)}  # fmt: skip
+            print(
+                f"{args.mode}: {args.buyers} buyers, {args.products} products ({args.hot} hot "
+                f"with {args.hot_stock} units), pool {args.pool}, {args.rounds} alternating "
+                f"rounds x {args.seconds:.0f} s of {' and '.join(ways)} ...",
+                flush=True,
+            )
+            outcomes = await run_rounds_async(
+                ways, args.rounds, lambda via, _i: measure(args, via, base, tokens)
+            )
     finally:
         await close_db()
+    report(args.mode, outcomes)
 
 
-async def _buyers(
-    args: argparse.Namespace, settings: Settings, users: list[User]
-) -> tuple[list[Buyer], Any]:
-    if args.via == "services":
-        rewards = RewardTable()
-        return [ServiceBuyer(u.id, rewards) for u in users], None
-    from app import create_app
-    from services.tokens import DevIssuer
-
-    await close_db()  # the app's lifespan opens its own connections
-    app = create_app(settings)
-    context = app.router.lifespan_context(app)
-    await context.__aenter__()
-    issuer = DevIssuer.for_settings(settings)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
-    tokens = [issuer.issue(u.clerk_id, ttl=3600) for u in users]
-    return [GraphQLBuyer(client, t) for t in tokens], context
-
-
-def report(mode: str, tally: Tally, elapsed: float, audit_result: tuple[int, int, int]) -> None:
-    placed, latencies = tally.placed, sorted(tally.latencies)
-    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    oversold, mismatched, negative = audit_result
+def report(mode: str, outcomes: dict[str, list[Outcome]]) -> None:
     unit = "checkouts/s" if mode == "checkout" else "orders/s (cart work included)"
-    print(f"orders placed      {placed} in {elapsed:.1f} s = {placed / elapsed:.0f} {unit}")
-    print(f"checkout attempts  {len(latencies)} ({dict(tally.refusals) or 'no refusals'})")
-    print(
-        f"checkout latency   p50 {cuts[49] * 1000:.1f} ms, p95 {cuts[94] * 1000:.1f} ms, "
-        f"p99 {cuts[98] * 1000:.1f} ms"
-    )
-    print(f"oversells          {oversold}")
-    print(f"stock mismatches   {mismatched} (stock left != start - sold)")
-    print(f"negative stock     {negative}")
-    if oversold or mismatched or negative:
-        raise SystemExit("FAILED: stock went wrong")
+    failed = False
+    for via, runs in outcomes.items():
+        latencies = sorted(x for o in runs for x in o.tally.latencies)
+        cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+        refusals = sum((o.tally.refusals for o in runs), Counter())
+        oversold, mismatched, negative = (sum(o.audit[i] for o in runs) for i in range(3))
+        rates = [o.rate for o in runs]
+        print(f"\nvia {via}")
+        print(f"  {unit:18} {Spread.of(rates).format()} (median, min-max over rounds)")
+        print(f"  orders placed      {sum(o.placed for o in runs)} in "
+              f"{sum(o.elapsed for o in runs):.1f} s of checkout")  # fmt: skip
+        print(f"  checkout attempts  {len(latencies)} ({dict(refusals) or 'no refusals'})")
+        print(
+            f"  checkout latency   p50 {cuts[49] * 1000:.1f} ms, p95 {cuts[94] * 1000:.1f} ms, "
+            f"p99 {cuts[98] * 1000:.1f} ms (all rounds)"
+        )
+        print(f"  oversells          {oversold}")
+        print(f"  stock mismatches   {mismatched} (stock left != start - sold)")
+        print(f"  negative stock     {negative}")
+        failed = failed or bool(oversold or mismatched or negative)
+        failed = failed or not any(o.placed for o in runs)
+    if len(outcomes) == 2:
+        share = ratio([o.rate for o in outcomes["graphql"]], [o.rate for o in outcomes["services"]])
+        print(f"\ngraphql over HTTP / services, per round: {share.format(2)}")
+    if failed:
+        raise SystemExit("FAILED: stock went wrong (or nothing was sold)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=DEFAULT_URL, help="PostgreSQL database (emptied!)")
     parser.add_argument("--mode", choices=("checkout", "flow"), default="checkout")
-    parser.add_argument("--via", choices=("services", "graphql"), default="services")
+    parser.add_argument("--via", choices=("both", "services", "graphql"), default="both")
     parser.add_argument("--buyers", type=int, default=50)
     parser.add_argument("--products", type=int, default=2000)
     parser.add_argument("--hot", type=int, default=20, help="products with little stock")
     parser.add_argument("--hot-stock", type=int, default=10)
-    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--pool", type=int, default=10, help="DATABASE_POOL_SIZE")
     parser.add_argument("--data-dir", default="data/bench", help="dev keys for --via graphql")
-    asyncio.run(run(parser.parse_args()))
+    add_rounds_argument(parser)
+    args = parser.parse_args()
+    check_rounds(parser, args)
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":

@@ -39,6 +39,15 @@ import time
 from pathlib import Path
 
 from bench.loadgen import build_request, fetch_once, run_load
+from bench.rounds import (
+    DifferentData,
+    EmptyRound,
+    add_rounds_argument,
+    check_rounds,
+    exit_on_different_data,
+    order,
+    require_same,
+)
 from core.settings import REFERENCE_CLIENT_MANIFEST, Settings
 from services.documents import read_manifest
 from tests.support.live_server import live_server
@@ -92,10 +101,9 @@ async def same_data(base: str, requests: dict[str, bytes]) -> None:
         status, payload = await fetch_once(f"{base}/graphql", request)
         body = json.loads(payload)
         if status != 200 or "errors" in body:
-            raise SystemExit(f"{form}: {status} {payload[:300]!r}")
+            raise DifferentData(f"{form}: {status} {payload[:300]!r}")
         answers[form] = body["data"]
-    if any(data != answers["full"] for data in answers.values()):
-        raise SystemExit("the forms answered different data")
+    require_same(answers, "full vs persisted vs uncached")
 
 
 FORMS = ("full", "persisted", "uncached")
@@ -116,16 +124,19 @@ async def measure_http(base: str, name: str, variables: dict, documents, args) -
     )
     rounds = []
     for index in range(args.rounds):
-        # Rotate which form goes first, so that drift in the machine's load evens out.
-        order = FORMS[index % 3 :] + FORMS[: index % 3]
         figures = {}
-        for form in order:
+        for form in order(FORMS, index):
             result = await run_load(
                 f"{base}/graphql", requests[form], concurrency=args.concurrency,
                 seconds=args.seconds, warmup=0.5,
             )  # fmt: skip
             if result.errors:
                 raise SystemExit(f"{name} {form}: {result.errors} errors")
+            if not result.requests:
+                raise EmptyRound(
+                    f"{name} {form}: no request completed in round {index + 1} "
+                    "(a window too short for the machine's load: raise --seconds)"
+                )
             figures[form] = result.rps
         rounds.append(figures)
     return {
@@ -213,14 +224,13 @@ def main() -> None:
         "--database-url", default=os.environ.get("BENCH_PERSISTED_DATABASE_URL", DEFAULT_URL)
     )
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    add_rounds_argument(parser)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    if args.rounds < 3:
-        sys.exit("--rounds: at least 3")
+    check_rounds(parser, args)
     if not REFERENCE_CLIENT_MANIFEST.exists():
         sys.exit(f"{Path(REFERENCE_CLIENT_MANIFEST)} is missing")
-    asyncio.run(run(args))
+    exit_on_different_data(lambda: asyncio.run(run(args)))
 
 
 if __name__ == "__main__":

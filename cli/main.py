@@ -36,6 +36,8 @@ def _serve(args: argparse.Namespace) -> int:
         port=port,
         workers=args.workers,
         reload=args.reload,
+        loop=args.loop,
+        http=args.http,
         log_level=settings.log_level.lower(),
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
@@ -165,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="Port (default: PORT or 8000).")
     serve.add_argument("--workers", type=int, default=1, help="Worker processes.")
     serve.add_argument("--reload", action="store_true", help="Reload on code changes (dev).")
+    # `auto` picks uvloop and httptools (installed with uvicorn[standard]); the others are
+    # there to measure what they bring (`make loadtest` with --compare-loop).
+    serve.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto",
+                       help="Event loop (default auto: uvloop when installed).")  # fmt: skip
+    serve.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto",
+                       help="HTTP parser (default auto: httptools when installed).")  # fmt: skip
     serve.set_defaults(func=_serve)
 
     migrate = sub.add_parser("migrate", help="Apply database migrations.")
