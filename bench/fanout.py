@@ -40,6 +40,7 @@ import websockets
 
 from bench import fanout_clients
 from bench.rounds import Spread, add_rounds_argument, check_rounds, ratio, run_rounds_async
+from bench.scenario_data import create_database
 from services.tokens import DevIssuer
 from tests.support.live_server import ServerURL, live_server
 
@@ -192,15 +193,7 @@ async def subscribe_cycles(base: ServerURL, cycles: int) -> tuple[float, float]:
 
 async def prepare_database(url: str) -> None:
     """A fresh database of the benchmark's own (the server migrates and seeds it)."""
-    import asyncpg
-
-    server, name = url.rsplit("/", 1)
-    admin = await asyncpg.connect(server.replace("postgres://", "postgresql://") + "/postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
+    await create_database(url, fresh=True)
 
 
 async def run(args) -> int:

@@ -48,6 +48,7 @@ from bench.rounds import (
     order,
     require_same,
 )
+from bench.scenario_data import create_database
 from core.settings import REFERENCE_CLIENT_MANIFEST, Settings
 from services.documents import read_manifest
 from tests.support.live_server import live_server
@@ -75,15 +76,7 @@ def client_documents() -> dict[str, tuple[str, str]]:
 
 async def prepare_database(url: str) -> None:
     """A fresh database of the benchmark's own (the server migrates and seeds it)."""
-    import asyncpg
-
-    server, name = url.rsplit("/", 1)
-    admin = await asyncpg.connect(server.replace("postgres://", "postgresql://") + "/postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
+    await create_database(url, fresh=True)
 
 
 def post(body: dict) -> bytes:

@@ -16,15 +16,23 @@ CART_LINES = 10
 ORDER_KEY = "bench-order-20-lines"
 
 
+async def create_database(url: str, *, fresh: bool = False) -> None:
+    """Create the PostgreSQL database `url` names if it is missing (`fresh`: drop it first,
+    for a benchmark whose server migrates and seeds its own)."""
+    server, name = url.rsplit("/", 1)
+    admin = await asyncpg.connect(server.replace("postgres://", "postgresql://") + "/postgres")
+    try:
+        if fresh:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
 async def prepare_database(url: str, products: int) -> list[int]:
     """Seed (once) and return ids of products that can be bought (active, in stock)."""
-    admin = await asyncpg.connect(
-        url.rsplit("/", 1)[0].replace("postgres://", "postgresql://") + "/postgres"
-    )
-    name = url.rsplit("/", 1)[1]
-    if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
+    await create_database(url)
 
     from core.db import database
     from models import Product, RecommendationEvent, RecommendationReward
